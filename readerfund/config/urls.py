@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
+
+from readerfund.appeals import api as appeals_api
+from readerfund.appeals.openapi import openapi_json
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/newsrooms/<slug:slug>/appeals.json", appeals_api.appeals_json, name="appeals-json"),
+    path("api/v1/events", appeals_api.events, name="events"),
+    path("api/v1/openapi.json", openapi_json, name="openapi"),
+    path("api/v1/bare", appeals_api.bare, name="bare"),
+    path("", include("readerfund.embed.urls")),
+    path("", include("readerfund.checkout.urls")),
+    path("", include("readerfund.payments.urls")),
+    path("", include("readerfund.reminders.urls")),
+    # Last: the demo's article pages match any "<slug>/".
+    path("", include("readerfund.demo.urls")),
+]

@@ -1,0 +1,63 @@
+"""Fixed-window rate limits stored in the database (no extra server), keyed by a keyed hash.
+
+The raw key (an IP, an address) is hashed with the privacy key and windows expire, so the table
+cannot be read back into who did what.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+
+from readerfund.core.models import RateLimitWindow
+from readerfund.core.privacy import lookup_hash
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many attempts. Please wait {retry_after} seconds and try again.")
+        self.retry_after = retry_after
+
+
+def client_ip(request: HttpRequest) -> str:
+    # Behind a proxy, the first X-Forwarded-For hop is the client. Only ever hashed.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+
+
+def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int, now: datetime | None = None) -> None:
+    """Count one attempt; raise RateLimited when the window already holds `limit` attempts."""
+    now = now or timezone.now()
+    epoch = int(now.timestamp())
+    start_epoch = epoch - epoch % window_seconds
+    window_start = datetime.fromtimestamp(start_epoch, tz=UTC)
+    key_hash = lookup_hash(key, scope=f"ratelimit:{scope}")
+    expires_at = window_start + timedelta(seconds=window_seconds)
+    with transaction.atomic():
+        updated = RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).update(
+            count=F("count") + 1
+        )
+        if not updated:
+            try:
+                with transaction.atomic():
+                    RateLimitWindow.objects.create(
+                        key_hash=key_hash, window_start=window_start, count=1, expires_at=expires_at
+                    )
+            except IntegrityError:
+                RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).update(
+                    count=F("count") + 1
+                )
+        count = RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).values_list(
+            "count", flat=True
+        )[0]
+    if count > limit:
+        raise RateLimited(retry_after=max(1, start_epoch + window_seconds - epoch))
+
+
+def rate_limit_prune(*, now: datetime | None = None) -> int:
+    deleted, _ = RateLimitWindow.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted

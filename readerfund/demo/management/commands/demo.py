@@ -1,0 +1,58 @@
+"""`readerfund demo`: migrate, seed, start localstripe and serve under granian until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from readerfund.demo import processes
+
+
+class Command(BaseCommand):
+    help = "Run the demo: SQLite, a seeded newsroom, the Stripe emulator, and the site on 127.0.0.1."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--stripe-port", type=int, default=0, help="0 picks a free port")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
+        port = options["port"]
+        stripe_port = options["stripe_port"] or processes.free_port()
+        site_url = f"http://127.0.0.1:{port}"
+        stripe_base = f"http://127.0.0.1:{stripe_port}"
+        env = {
+            "SITE_URL": site_url,
+            "STRIPE_API_BASE": stripe_base,
+            "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
+        }
+        os.environ.update(env)
+        call_command("migrate", interactive=False, verbosity=0)
+        settings.SITE_URL = site_url
+        call_command("seed_demo")
+        children = []
+        try:
+            children.append(processes.start_localstripe(stripe_port, log=settings.VAR_DIR / "localstripe.log"))
+            self.stdout.write(f"Stripe emulator (localstripe) on {stripe_base}")
+            children += self.start_extras(env)
+            children.append(processes.start_granian(port, env=env))
+            self.stdout.write(self.style.SUCCESS(f"readerfund demo on {site_url}/demo/  (Ctrl-C stops it)"))
+            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            self.stderr.write("a demo process exited; stopping the rest")
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in reversed(children):
+                processes.stop(child)
+
+    def start_extras(self, env: dict[str, str]) -> list:
+        """Hook for the demo's other processes (SMTP sink, task worker)."""
+        return []

@@ -1,0 +1,85 @@
+"""Start and stop the local helper processes the demo and the tests use (localstripe, servers)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, *, timeout: float = 30.0, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"process exited with {process.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+def _bin(name: str) -> str:
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.exists() else (shutil.which(name) or name)
+
+
+def start_localstripe(port: int, *, log: Path | None = None) -> subprocess.Popen:
+    """localstripe on loopback, from scratch (its saved state is shared machine-wide otherwise)."""
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the process
+    process = subprocess.Popen(
+        [_bin("localstripe"), "--port", str(port), "--from-scratch"],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    wait_for_port(port, process=process)
+    return process
+
+
+def start_granian(port: int, *, workers: int = 2, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """The production server, WSGI, without access logs (they would hold readers' addresses)."""
+    process = subprocess.Popen(
+        [
+            _bin("granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--blocking-threads",
+            "4",
+            "readerfund.config.wsgi:application",
+        ],
+        env={**os.environ, **(env or {})},
+        start_new_session=True,
+    )
+    wait_for_port(port, process=process, timeout=60)
+    return process
+
+
+def stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)

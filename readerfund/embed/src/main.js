@@ -1,0 +1,1 @@
+// Placeholder: fetch, decide, render in Shadow DOM, beacon events.

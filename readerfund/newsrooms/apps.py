@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class NewsroomsConfig(AppConfig):
+    name = "readerfund.newsrooms"
+    label = "newsrooms"

@@ -1,0 +1,63 @@
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+country_list_validator = RegexValidator(
+    r"^\s*([A-Za-z]{2}\s*(,\s*[A-Za-z]{2}\s*)*)?$",
+    _("List two-letter country codes separated by commas, e.g. RU, BY."),
+)
+hex_colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour such as #1a5fb4."))
+
+
+class Newsroom(models.Model):
+    """An outlet. Every other object belongs to exactly one newsroom."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=120)
+    site_url = models.URLField(blank=True, help_text=_("The newsroom's own site, where articles live."))
+    allowed_origins = models.TextField(
+        blank=True,
+        help_text=_("Origins allowed to use the embed and API, one per line, e.g. https://example.org."),
+    )
+    default_locale = models.CharField(max_length=8, default="en")
+    default_currency = models.CharField(max_length=3, default="USD")
+    brand_colour = models.CharField(max_length=7, default="#1a5fb4", validators=[hex_colour_validator])
+    # Supporting some outlets is prosecuted in some countries; cards issued there are refused.
+    risk_countries = models.CharField(max_length=300, blank=True, validators=[country_list_validator])
+    safer_options = models.TextField(
+        blank=True, help_text=_("Shown to readers whose card is refused: safer ways to support.")
+    )
+    statement_descriptor = models.CharField(
+        max_length=22, default="READER SUPPORT", help_text=_("Neutral text on the card statement.")
+    )
+    sender_name = models.CharField(max_length=80, default="Reader support", help_text=_("Neutral e-mail sender."))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def origins(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+
+    @property
+    def risk_country_codes(self) -> set[str]:
+        return {code.strip().upper() for code in self.risk_countries.split(",") if code.strip()}
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", _("Owner")
+        EDITOR = "editor", _("Editor")
+        VIEWER = "viewer", _("Viewer")
+
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.EDITOR)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["newsroom", "user"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.newsroom} ({self.role})"

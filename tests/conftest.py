@@ -1,0 +1,184 @@
+"""Real parts for the tests: localstripe, an aiosmtpd server, headless chromium through Playwright.
+
+Each is started on a free loopback port by the fixture that needs it and stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import email
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from readerfund.demo import processes
+
+# Playwright's own sync API runs an event loop; Django refuses sync ORM calls when it sees one.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Iterator[None]:
+    from readerfund.appeals import counters
+    from readerfund.appeals.selectors import published_cache_clear
+    from readerfund.core import cors
+
+    published_cache_clear()
+    cors._origins_cache.clear()
+    counters._buffer.clear()
+    yield
+    published_cache_clear()
+    counters._buffer.clear()
+
+
+# --- Stripe ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def localstripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One localstripe per test session, from scratch, on a free port. Yields its base URL."""
+    port = processes.free_port()
+    log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    process = processes.start_localstripe(port, log=log)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        processes.stop(process)
+
+
+@pytest.fixture
+def localstripe(localstripe_server: str, settings: Any) -> str:
+    """Point the SDK and Stripe.js at the session's localstripe."""
+    settings.STRIPE_API_BASE = localstripe_server
+    settings.STRIPE_JS_URL = f"{localstripe_server}/js.stripe.com/v3/"
+    return localstripe_server
+
+
+# --- e-mail ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class SmtpSink:
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    envelopes: list[Any] = field(default_factory=list)
+    received: threading.Condition = field(default_factory=threading.Condition)
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[Message]:
+        with self.received:
+            self.received.wait_for(lambda: len(self.messages) >= count, timeout=timeout)
+        return list(self.messages)
+
+
+class _Handler:
+    def __init__(self, sink: SmtpSink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        with self.sink.received:
+            self.sink.envelopes.append(envelope)
+            self.sink.messages.append(email.message_from_bytes(envelope.original_content))
+            self.sink.received.notify_all()
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_server(settings: Any) -> Iterator[SmtpSink]:
+    """A real SMTP server (aiosmtpd) on loopback; Django's SMTP backend delivers to it."""
+    from aiosmtpd.controller import Controller
+
+    port = processes.free_port()
+    sink = SmtpSink(host="127.0.0.1", port=port)
+    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield sink
+    finally:
+        controller.stop()
+
+
+# --- browser ---------------------------------------------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (Playwright's own browser download can't run here)."""
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class BrowserSession:
+    context: Any
+    page: Any
+    requests: list[str]
+    console: list[str]
+
+
+@pytest.fixture
+def browser_session(chromium: Any) -> Iterator[BrowserSession]:
+    """A fresh browser profile (its own localStorage) that records every request and console message."""
+    context = chromium.new_context()
+    page = context.new_page()
+    session = BrowserSession(context=context, page=page, requests=[], console=[])
+    page.on("request", lambda request: session.requests.append(request.url))
+    page.on("console", lambda message: session.console.append(f"{message.type}: {message.text}"))
+    try:
+        yield session
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def new_browser_session(chromium: Any) -> Iterator[Any]:
+    """Factory for more fresh profiles in one test."""
+    contexts: list[Any] = []
+
+    def make() -> BrowserSession:
+        context = chromium.new_context()
+        contexts.append(context)
+        page = context.new_page()
+        session = BrowserSession(context=context, page=page, requests=[], console=[])
+        page.on("request", lambda request: session.requests.append(request.url))
+        page.on("console", lambda message: session.console.append(f"{message.type}: {message.text}"))
+        return session
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def demo_newsroom(db: Any) -> Any:
+    from readerfund.demo.seed import demo_seed
+
+    return demo_seed(site_url=settings.SITE_URL)
