@@ -1,0 +1,171 @@
+"""The ledger: supporters, contributions, payments and refunds, in integer minor units.
+
+Models hold fields and constraints only; every write goes through payments/services (and the
+checkout's services), every Stripe call through payments/gateway.py.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from readerfund.appeals.models import Campaign, Variant
+from readerfund.core.money import Money
+from readerfund.core.privacy import EncryptedTextField
+from readerfund.newsrooms.models import Newsroom
+
+
+def supporter_reference() -> str:
+    # A reference for exports and support requests that says nothing about the person.
+    return "S-" + secrets.token_hex(6).upper()
+
+
+class Frequency(models.TextChoices):
+    ONE_OFF = "one_off", _("One-off")
+    MONTHLY = "monthly", _("Monthly")
+    ANNUAL = "annual", _("Annual")
+
+
+class Supporter(models.Model):
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="supporters")
+    reference = models.CharField(max_length=20, unique=True, default=supporter_reference)
+    email = EncryptedTextField(blank=True)
+    # Keyed hash of the normalised address, scoped to the newsroom: finds a supporter without plaintext.
+    email_hash = models.CharField(max_length=64, blank=True)
+    name = EncryptedTextField(blank=True)
+    locale = models.CharField(max_length=8, default="en")
+    provider_customer_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["newsroom", "email_hash"],
+                condition=~models.Q(email_hash=""),
+                name="supporter_unique_email_per_newsroom",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Contribution(models.Model):
+    """One decision to support: a one-off payment, or a recurring plan with its status."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")  # our record exists; Stripe may not have answered yet
+        REQUIRES_ACTION = "requires_action", _("Requires authentication")
+        ACTIVE = "active", _("Active")  # recurring, paid up
+        PAST_DUE = "past_due", _("Past due")  # recurring, a renewal failed; Stripe retries
+        SUCCEEDED = "succeeded", _("Succeeded")  # one-off, paid
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+        REFUSED = "refused", _("Refused")  # e.g. a card from a listed risk country
+
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="contributions")
+    supporter = models.ForeignKey(Supporter, on_delete=models.PROTECT, related_name="contributions")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    amount = models.PositiveIntegerField(help_text=_("Minor units, e.g. cents."))
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    payment_method_type = models.CharField(max_length=20, default="card")
+    campaign = models.ForeignKey(Campaign, null=True, blank=True, on_delete=models.SET_NULL)
+    variant = models.ForeignKey(Variant, null=True, blank=True, on_delete=models.SET_NULL)
+    # Set by the checkout page when it is rendered: a double click, reload or retry of the same
+    # checkout reuses this contribution and whatever Stripe object it already has.
+    request_key = models.CharField(max_length=64, unique=True)
+    provider = models.CharField(max_length=20, default="stripe")
+    provider_payment_intent_id = models.CharField(max_length=64, blank=True, db_index=True)
+    provider_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
+    provider_plan_id = models.CharField(max_length=64, blank=True)
+    receipt_requested = models.BooleanField(default=False)
+    locale = models.CharField(max_length=8, default="en")
+    failure_reason = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.frequency} {self.money} ({self.status})"
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class Payment(models.Model):
+    """Money that arrived: one per successful charge, keyed by the provider's id so it counts once."""
+
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="payments")
+    contribution = models.ForeignKey(Contribution, on_delete=models.PROTECT, related_name="payments")
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    amount_refunded = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUCCEEDED)
+    # The PaymentIntent id: one-off payments and each subscription invoice have their own.
+    provider_payment_id = models.CharField(max_length=64, unique=True)
+    provider_invoice_id = models.CharField(max_length=64, blank=True)
+    provider_charge_id = models.CharField(max_length=64, blank=True, db_index=True)
+    recovered = models.BooleanField(default=False, help_text=_("Succeeded after an earlier failure."))
+    paid_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{Money(self.amount, self.currency)} {self.status}"
+
+
+class Refund(models.Model):
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    provider_refund_id = models.CharField(max_length=64, unique=True)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"refund {Money(self.amount, self.currency)}"
+
+
+class WebhookEvent(models.Model):
+    """A provider's event, stored once by its id before it is processed."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        PROCESSED = "processed", _("Processed")
+        IGNORED = "ignored", _("Ignored")
+        FAILED = "failed", _("Failed")
+
+    provider = models.CharField(max_length=20, default="stripe")
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=100)
+    payload = models.JSONField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class ConversionCount(models.Model):
+    """A/B results: contributions started per variant, per currency and frequency. Aggregate only."""
+
+    variant = models.ForeignKey(Variant, on_delete=models.CASCADE, related_name="conversions")
+    currency = models.CharField(max_length=3)
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    count = models.PositiveIntegerField(default=0)
+    amount = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["variant", "currency", "frequency"], name="conversion_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.variant} {self.currency} {self.frequency}: {self.count}"
