@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -57,6 +57,10 @@ def _flush_loop() -> None:
             import logging
 
             logging.getLogger(__name__).exception("event flush failed; will retry")
+        finally:
+            # This thread's connection would otherwise stay open between flushes (and block
+            # dropping a test database on PostgreSQL).
+            connection.close()
 
 
 def events_flush() -> int:

@@ -11,7 +11,7 @@ import rjsmin
 
 SRC = Path(__file__).resolve().parent / "src"
 # decide.js is the only implementation of the appeal's rules; node's tests import the same file.
-MODULES = ["decide.js", "main.js"]
+MODULES = ["decide.js", "strings.js", "store.js", "calendar.js", "appeal.js", "remind.js", "main.js"]
 
 
 @functools.cache
