@@ -1,3 +1,8 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from readerfund.reminders import api, views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/reminders", api.reminders, name="reminders-api"),
+    path("reminders/unsubscribe/<str:token>/", views.unsubscribe, name="reminder-unsubscribe"),
+]

@@ -55,4 +55,12 @@ class Command(BaseCommand):
 
     def start_extras(self, env: dict[str, str]) -> list:
         """Hook for the demo's other processes (SMTP sink, task worker)."""
-        return []
+        from readerfund.demo.outbox import smtp_sink_start, worker_start
+
+        sink, smtp_port = smtp_sink_start(log=settings.VAR_DIR / "smtp.log")
+        # The web server (started after this hook, with this env) and the worker send to the sink.
+        env["EMAIL_HOST"], env["EMAIL_PORT"] = "127.0.0.1", str(smtp_port)
+        self.stdout.write(f"SMTP sink on 127.0.0.1:{smtp_port}; e-mails at {env['SITE_URL']}/demo/outbox/")
+        worker = worker_start(env=env, log=settings.VAR_DIR / "worker.log")
+        self.stdout.write("task worker (readerfund worker) started")
+        return [sink, worker]

@@ -1,0 +1,124 @@
+"""E-mail for the rest of readerfund: queue a message once, by key; the worker sends it once.
+
+    email_queue(newsroom=n, to="reader@example.org", template="receipt",
+                context={"amount": "$5.00"}, locale="ru", message_key=f"receipt-{payment.id}")
+
+Call it inside the transaction that made the e-mail necessary: the row is written with that
+transaction and the send task is enqueued only when it commits. Queuing the same message_key twice
+is a no-op, so callers may retry freely.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from readerfund.core.privacy import normalize_email
+from readerfund.newsrooms.models import Newsroom
+from readerfund.notifications.chaos import chaos_point
+from readerfund.notifications.models import OutboxMessage
+from readerfund.notifications.render import template_locale
+
+_MESSAGE_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,150}$")
+
+
+def email_queue(
+    *,
+    newsroom: Newsroom,
+    to: str,
+    template: str,
+    context: dict[str, Any],
+    locale: str,
+    message_key: str,
+    unsubscribe_url: str = "",
+) -> None:
+    """Queue one e-mail. Raises ValueError for a bad key or context, ValidationError for a bad
+    address, TemplateDoesNotExist when the template is missing (at call time, not in the worker).
+
+    `context` must be JSON-serialisable (strings, numbers, lists, dicts): format Money before.
+    Templates also get `newsroom` and `site_url`. `unsubscribe_url` adds RFC 8058 headers.
+    """
+    if not _MESSAGE_KEY.match(message_key):
+        raise ValueError("message_key must be letters, digits, '.', '_' or '-', e.g. 'receipt-42'")
+    address = normalize_email(to)
+    validate_email(address)
+    try:
+        encoded_context = json.dumps(context, separators=(",", ":"))
+    except TypeError as error:
+        raise ValueError(f"context must be JSON-serialisable: {error}") from error
+    resolved_locale = template_locale(template, locale)
+    message, created = OutboxMessage.objects.get_or_create(
+        message_key=message_key,
+        defaults={
+            "newsroom": newsroom,
+            "template": template,
+            "locale": resolved_locale,
+            "to_address": address,
+            "context": encoded_context,
+            "unsubscribe_url": unsubscribe_url,
+            "available_at": timezone.now(),
+        },
+    )
+    if created:
+        message_id = message.id
+        transaction.on_commit(lambda: outbox_enqueue(message_ids=[message_id]))
+
+
+def outbox_enqueue(*, message_ids: list[int]) -> None:
+    from readerfund.notifications.tasks import outbox_send_task
+
+    for message_id in message_ids:
+        chaos_point("before_enqueue")
+        # Task arguments are stored in the task table: ids only, never an address.
+        result = outbox_send_task.enqueue(message_id=message_id)
+        OutboxMessage.objects.filter(id=message_id).update(enqueued_at=timezone.now(), task_id=result.id)
+
+
+def outbox_cancel(*, message_key: str) -> bool:
+    """Withdraw a message that has not gone out yet; its address is erased at once."""
+    return bool(
+        OutboxMessage.objects.filter(message_key=message_key, status=OutboxMessage.Status.PENDING).update(
+            status=OutboxMessage.Status.CANCELLED, to_address="", context=""
+        )
+    )
+
+
+def outbox_retry_due(*, now: datetime | None = None) -> int:
+    """Periodic: enqueue again messages whose task is gone, i.e. a worker died holding it, or it
+    finished without sending (SMTP was down; the backoff has passed).
+
+    A message whose task still waits in the queue is left alone, so a backlog is not enqueued
+    twice; one whose task is 'running' but which nobody claimed within the lease belongs to a dead
+    worker. Even a duplicate task would be harmless: the claim decides who sends.
+    """
+    from django_tasks.base import TaskResultStatus
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    from readerfund.notifications.tasks import outbox_send_task
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.EMAIL_SEND_LEASE_SECONDS)
+    claimable = Q(status=OutboxMessage.Status.PENDING, available_at__lte=now) | Q(
+        status=OutboxMessage.Status.SENDING, claimed_until__lt=now
+    )
+    not_recently_enqueued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
+    rows = OutboxMessage.objects.filter(claimable, not_recently_enqueued).values_list("id", "task_id")[:500]
+    lost = []
+    for message_id, task_id in rows:
+        try:
+            waiting = bool(task_id) and outbox_send_task.get_result(task_id).status == TaskResultStatus.READY
+        except TaskResultDoesNotExist:
+            waiting = False
+        if not waiting:
+            lost.append(message_id)
+    if lost:
+        outbox_enqueue(message_ids=lost)
+    return len(lost)

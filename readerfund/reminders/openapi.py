@@ -1,0 +1,87 @@
+"""The reminders endpoint's part of the OpenAPI document (merged in readerfund/appeals/openapi.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readerfund.reminders.api import ADDRESS_LIMIT, ADDRESS_WINDOW_SECONDS, IP_LIMIT, IP_WINDOW_SECONDS
+
+_ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+REMINDER_PATHS: dict[str, Any] = {
+    "/api/v1/reminders": {
+        "post": {
+            "summary": "Remind me later: one e-mail on the chosen day; a second request for an address moves it.",
+            "description": (
+                "The address is stored encrypted, used for this one e-mail and erased once it is sent or "
+                "cancelled. The e-mail carries a one-click unsubscribe (RFC 8058) that cancels it. Sent as "
+                "text/plain without credentials, so no preflight is needed. Rate limits: "
+                f"{IP_LIMIT} per {IP_WINDOW_SECONDS // 60} min per IP, "
+                f"{ADDRESS_LIMIT} per {ADDRESS_WINDOW_SECONDS // 60} min per address. "
+                "Messages in `message` and in errors are in the request's locale."
+            ),
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/plain": {"schema": {"$ref": "#/components/schemas/ReminderRequest"}},
+                    "application/json": {"schema": {"$ref": "#/components/schemas/ReminderRequest"}},
+                },
+            },
+            "responses": {
+                "201": {
+                    "description": "Scheduled.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reminder"}}},
+                },
+                "200": {
+                    "description": "The address already had a pending reminder; its date was moved.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Reminder"}}},
+                },
+                "400": {
+                    "description": (
+                        "Malformed JSON, missing or mistyped field, or: invalid_email, invalid_date, "
+                        "date_in_past, date_too_far (over a year away), consent_required. `error.field` "
+                        "names the field to fix."
+                    ),
+                    "content": _ERROR,
+                },
+                "404": {"description": "unknown_newsroom.", "content": _ERROR},
+                "405": {"description": "Use POST.", "content": _ERROR},
+                "413": {"description": "Body over 16 KB.", "content": _ERROR},
+                "429": {
+                    "description": "Too many requests; retry after the Retry-After header (seconds).",
+                    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                    "content": _ERROR,
+                },
+            },
+        },
+        "options": {
+            "summary": "CORS preflight; allowed for the origins newsrooms list.",
+            "responses": {"204": {"description": "Access-Control-Allow-* headers for an allowed origin."}},
+        },
+    }
+}
+
+REMINDER_SCHEMAS: dict[str, Any] = {
+    "ReminderRequest": {
+        "type": "object",
+        "required": ["newsroom", "email", "remind_on", "consent"],
+        "properties": {
+            "newsroom": {"type": "string", "examples": ["demo"]},
+            "email": {"type": "string", "format": "email"},
+            "remind_on": {"type": "string", "format": "date", "description": "YYYY-MM-DD, today up to a year ahead."},
+            "consent": {"type": "boolean", "description": "Must be true."},
+            "locale": {"type": "string", "examples": ["en", "ru"], "description": "Default: the newsroom's."},
+            "campaign": {"type": "integer", "description": "Attribution: the campaign the appeal came from."},
+            "variant": {"type": "integer", "description": "Attribution: the variant shown."},
+        },
+    },
+    "Reminder": {
+        "type": "object",
+        "required": ["remind_on", "moved", "message"],
+        "properties": {
+            "remind_on": {"type": "string", "format": "date"},
+            "moved": {"type": "boolean"},
+            "message": {"type": "string", "examples": ["We'll remind you on 12 March 2027."]},
+        },
+    },
+}
