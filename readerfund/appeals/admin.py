@@ -15,6 +15,7 @@ from readerfund.appeals import rules
 from readerfund.appeals.models import Campaign, Variant
 from readerfund.appeals.services import appeals_publish
 from readerfund.core.money import CURRENCY_EXPONENTS
+from readerfund.newsrooms.models import Newsroom
 
 
 class VariantInlineFormSet(forms.BaseInlineFormSet):
@@ -66,7 +67,8 @@ class CampaignForm(forms.ModelForm):
         errors = rules.schedule_errors(data.get("starts_at"), data.get("ends_at"))
         choices = data.get("remind_choices")
         if choices is not None and (
-            not isinstance(choices, list) or not all(isinstance(d, int) and 0 < d <= 365 for d in choices)
+            not isinstance(choices, list)
+            or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 365 for d in choices)
         ):
             errors.append("Reminder choices must be a list of days between 1 and 365, e.g. [14, 30, 90].")
         if errors:
@@ -82,10 +84,23 @@ class CampaignAdmin(admin.ModelAdmin):
     inlines = [VariantInline]
 
     def save_related(self, request: Any, form: Any, formsets: Any, change: bool) -> None:
+        # After the variants are saved, so the document carries the edited ones.
         super().save_related(request, form, formsets, change)
-        appeals_publish(newsroom=form.instance.newsroom)
+        newsrooms = {form.instance.newsroom}
+        if "newsroom" in form.changed_data and form.initial.get("newsroom"):
+            # Moved to another newsroom: the old one must stop showing it too.
+            newsrooms.add(Newsroom.objects.get(pk=form.initial["newsroom"]))
+        for newsroom in newsrooms:
+            appeals_publish(newsroom=newsroom)
 
     def delete_model(self, request: Any, obj: Campaign) -> None:
         newsroom = obj.newsroom
         super().delete_model(request, obj)
         appeals_publish(newsroom=newsroom)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        # The changelist's bulk "delete selected" bypasses delete_model.
+        newsrooms = list(Newsroom.objects.filter(campaigns__in=queryset).distinct())
+        super().delete_queryset(request, queryset)
+        for newsroom in newsrooms:
+            appeals_publish(newsroom=newsroom)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
+from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 
 from readerfund.appeals import counters
@@ -15,7 +17,7 @@ from readerfund.appeals.selectors import (
     published_variant_exists,
 )
 from readerfund.core.cors import cors_headers, cors_preflight
-from readerfund.core.http import ApiError, field, json_body
+from readerfund.core.http import ApiError, field, json_body, method_not_allowed
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
@@ -28,29 +30,56 @@ def _country(request: HttpRequest) -> str | None:
     return value if _COUNTRY.match(value) and value not in {"XX", "T1"} else None
 
 
+def _locale(request: HttpRequest) -> str | None:
+    """The language of ?locale=, e.g. 'ru' from 'ru-RU'; None (the newsroom's default) when absent."""
+    return _locale_in_query(request.META.get("QUERY_STRING", ""))
+
+
+# Pageviews repeat a handful of query strings: parsing each once saves a QueryDict per request.
+@functools.lru_cache(maxsize=256)
+def _locale_in_query(query_string: str) -> str | None:
+    raw = QueryDict(query_string).get("locale", "").strip()
+    if not raw:
+        return None
+    language = re.split(r"[-_]", raw, maxsplit=1)[0].lower()
+    if not _LOCALE.match(language):
+        raise ApiError(400, "invalid_locale", f"locale must be a language code such as 'en' or 'ru', not {raw[:20]!r}.")
+    return language
+
+
+def _not_modified(etag: str, if_none_match: str) -> bool:
+    if not if_none_match or if_none_match == etag:
+        return bool(if_none_match)
+    # If-None-Match uses the weak comparison: W/"x" matches "x", and * matches anything.
+    tags = parse_etags(if_none_match)
+    return "*" in tags or etag in {tag.removeprefix("W/") for tag in tags}
+
+
 def appeals_json(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return cors_preflight(request, slug)
     if request.method not in ("GET", "HEAD"):
-        return ApiError(405, "method_not_allowed", "Use GET.").response()
-    locale = (request.GET.get("locale") or "en").lower()[:3]
-    if not _LOCALE.match(locale):
-        return ApiError(400, "invalid_locale", "locale must be a language code such as 'en' or 'ru'.").response()
-    published = published_response(slug=slug, country=_country(request), locale=locale)
-    if published is None:
-        return ApiError(404, "unknown_newsroom", f"No newsroom '{slug}' is published here.").response()
-    body, etag = published
-    headers = {
-        "Cache-Control": f"public, max-age={settings.APPEALS_MAX_AGE}",
-        "ETag": etag,
-        "Vary": f"{settings.COUNTRY_HEADER}, Origin",
-        **cors_headers(request, slug),
-    }
-    if etag in request.META.get("HTTP_IF_NONE_MATCH", ""):
-        response: HttpResponse = HttpResponseNotModified()
+        response: HttpResponse = method_not_allowed(
+            ("GET", "HEAD", "OPTIONS"), "Use GET to read the published appeals."
+        )
     else:
-        response = HttpResponse(body, content_type="application/json")
-    for name, value in headers.items():
+        try:
+            published = published_response(slug=slug, country=_country(request), locale=_locale(request))
+            if published is None:
+                raise ApiError(404, "unknown_newsroom", f"No newsroom '{slug}' is published here.")
+        except ApiError as error:
+            response = error.response()
+        else:
+            body, etag = published
+            if _not_modified(etag, request.META.get("HTTP_IF_NONE_MATCH", "")):
+                response = HttpResponseNotModified()
+            else:
+                response = HttpResponse(body, content_type="application/json")
+            response["ETag"] = etag
+            response["Cache-Control"] = f"public, max-age={settings.APPEALS_MAX_AGE}"
+            # Origin is here only because the CORS answer depends on it; each newsroom's readers send one.
+            response["Vary"] = f"{settings.COUNTRY_HEADER}, Origin"
+    for name, value in cors_headers(request, slug).items():
         response[name] = value
     return response
 
@@ -59,40 +88,61 @@ def appeals_json(request: HttpRequest, slug: str) -> HttpResponse:
 def events(request: HttpRequest) -> HttpResponse:
     if request.method == "OPTIONS":
         return cors_preflight(request, None)
-    try:
-        if request.method != "POST":
-            raise ApiError(405, "method_not_allowed", "Use POST with a JSON body.")
-        data = json_body(request)
-        slug = field(data, "newsroom", str)
-        event = field(data, "event", str)
-        campaign_id = field(data, "campaign", int)
-        variant_id = field(data, "variant", int)
-        if event not in counters.EVENT_FIELDS:
-            raise ApiError(
-                400,
-                "unknown_event",
-                f"Unknown event '{event}'; use one of {', '.join(counters.EVENT_FIELDS)}.",
-            )
-        exists = published_variant_exists(slug=slug, campaign_id=campaign_id, variant_id=variant_id)
-        if exists is None:
-            raise ApiError(404, "unknown_newsroom", f"No newsroom '{slug}' is published here.")
-        if not exists:
-            if not published_campaign_exists(slug=slug, campaign_id=campaign_id):
-                raise ApiError(404, "unknown_campaign", f"Campaign {campaign_id} is not live for '{slug}'.")
-            raise ApiError(404, "unknown_variant", f"Variant {variant_id} is not part of campaign {campaign_id}.")
-    except ApiError as error:
-        response: HttpResponse = error.response()
+    if request.method != "POST":
+        response: HttpResponse = method_not_allowed(("POST", "OPTIONS"), "Use POST with a JSON body.")
     else:
-        counters.event_record(variant_id=variant_id, event=event)
-        response = HttpResponse(status=204)
+        try:
+            variant_id, event = _event(request)
+        except ApiError as error:
+            response = error.response()
+        else:
+            counters.event_record(variant_id=variant_id, event=event)
+            response = HttpResponse(status=204)
     for name, value in cors_headers(request, None).items():
         response[name] = value
     return response
 
 
+def _event(request: HttpRequest) -> tuple[int, str]:
+    """The (variant, event) a valid body names; ApiError says what is wrong with any other."""
+    data = json_body(request)
+    slug = field(data, "newsroom", str)
+    event = field(data, "event", str)
+    campaign_id = field(data, "campaign", int)
+    variant_id = field(data, "variant", int)
+    if event not in counters.EVENT_FIELDS:
+        choices = ", ".join(counters.EVENT_FIELDS)
+        raise ApiError(400, "unknown_event", f"Unknown event {event[:40]!r}; use one of {choices}.", field="event")
+    exists = published_variant_exists(slug=slug, campaign_id=campaign_id, variant_id=variant_id)
+    if exists is None:
+        raise ApiError(404, "unknown_newsroom", f"No newsroom {slug[:60]!r} is published here.", field="newsroom")
+    if not exists:
+        if not published_campaign_exists(slug=slug, campaign_id=campaign_id):
+            raise ApiError(
+                404, "unknown_campaign", f"Campaign {campaign_id} is not live for '{slug}'.", field="campaign"
+            )
+        raise ApiError(
+            404, "unknown_variant", f"Variant {variant_id} is not part of campaign {campaign_id}.", field="variant"
+        )
+    return variant_id, event
+
+
+_MAX_BARE_BYTES = 64 * 1024
+
+
+@functools.lru_cache(maxsize=8)
+def _bare_body(size: int) -> bytes:
+    overhead = len(b'{"padding":""}')
+    return b'{"padding":"' + b"x" * max(size - overhead, 0) + b'"}'
+
+
 def bare(request: HttpRequest) -> HttpResponse:
-    """A constant JSON of the published document's size: the benchmarks' baseline."""
-    return HttpResponse(_BARE_BODY, content_type="application/json")
+    """A constant JSON, by default about the published document's size: the benchmarks' baseline.
 
-
-_BARE_BODY = JsonResponse({"padding": "x" * 1500}).content
+    ?size=N makes it N bytes, so a benchmark can match the document it compares against.
+    """
+    try:
+        size = min(max(int(request.GET.get("size", "1500")), 0), _MAX_BARE_BYTES)
+    except ValueError:
+        size = 1500
+    return HttpResponse(_bare_body(size), content_type="application/json")

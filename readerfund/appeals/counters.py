@@ -27,6 +27,7 @@ _buffer: Counter[tuple[int, date, str]] = Counter()
 _lock = threading.Lock()
 _last_flush = time.monotonic()
 _flusher: threading.Thread | None = None
+_stopping = threading.Event()
 
 
 def event_record(*, variant_id: int, event: str, day: date | None = None) -> None:
@@ -49,8 +50,7 @@ def _ensure_flusher() -> None:
 
 
 def _flush_loop() -> None:
-    while True:
-        time.sleep(settings.EVENTS_FLUSH_SECONDS)
+    while not _stopping.wait(settings.EVENTS_FLUSH_SECONDS):
         try:
             events_flush()
         except Exception:  # noqa: BLE001 - keep counting; the next flush retries the batch
@@ -61,6 +61,16 @@ def _flush_loop() -> None:
             # This thread's connection would otherwise stay open between flushes (and block
             # dropping a test database on PostgreSQL).
             connection.close()
+
+
+def events_flusher_stop() -> None:
+    """Stop the background flusher (tests flush by hand); the next event starts a new one."""
+    global _flusher
+    _stopping.set()
+    if _flusher is not None:
+        _flusher.join(timeout=10)
+    _flusher = None
+    _stopping.clear()
 
 
 def events_flush() -> int:
@@ -76,12 +86,14 @@ def events_flush() -> int:
     for (variant_id, day, field_name), count in batch.items():
         rows.setdefault((variant_id, day), {})[field_name] = count
     try:
-        # A variant deleted since its events were counted has nowhere to go: drop those counts.
-        existing = set(Variant.objects.filter(id__in={v for v, _ in rows}).values_list("id", flat=True))
-        for (variant_id, day), increments in rows.items():
-            if variant_id not in existing:
-                continue
-            _upsert(variant_id, day, increments)
+        # One transaction for the batch: a failure writes none of it, so putting it all back below
+        # can't count anything twice.
+        with transaction.atomic():
+            # A variant deleted since its events were counted has nowhere to go: drop those counts.
+            existing = set(Variant.objects.filter(id__in={v for v, _ in rows}).values_list("id", flat=True))
+            for (variant_id, day), increments in rows.items():
+                if variant_id in existing:
+                    _upsert(variant_id, day, increments)
     except Exception:
         # Put the batch back so a failed write loses nothing.
         with _lock:
@@ -92,15 +104,15 @@ def events_flush() -> int:
 
 
 def _upsert(variant_id: int, day: date, increments: dict[str, int]) -> None:
-    with transaction.atomic():
-        updates = {name: F(name) + count for name, count in increments.items()}
-        if VariantDailyCount.objects.filter(variant_id=variant_id, day=day).update(**updates):
-            return
-        try:
-            with transaction.atomic():
-                VariantDailyCount.objects.create(variant_id=variant_id, day=day, **increments)
-        except IntegrityError:
-            VariantDailyCount.objects.filter(variant_id=variant_id, day=day).update(**updates)
+    updates = {name: F(name) + count for name, count in increments.items()}
+    if VariantDailyCount.objects.filter(variant_id=variant_id, day=day).update(**updates):
+        return
+    try:
+        # A savepoint: another process may create the same (variant, day) row first.
+        with transaction.atomic():
+            VariantDailyCount.objects.create(variant_id=variant_id, day=day, **increments)
+    except IntegrityError:
+        VariantDailyCount.objects.filter(variant_id=variant_id, day=day).update(**updates)
 
 
 def events_pending() -> int:

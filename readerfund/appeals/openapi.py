@@ -1,67 +1,80 @@
-"""The OpenAPI document for the public API, built once at import."""
+"""The OpenAPI 3.1 document for the public API, built once at import.
+
+Another endpoint adds itself by adding its path to PATHS and its bodies to SCHEMAS, reusing
+`error_responses` so every error is described the same way.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
-_ERROR = {
-    "type": "object",
-    "required": ["error"],
-    "properties": {
-        "error": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "field": {"type": "string"},
-            },
-        }
-    },
+from readerfund.core.http import method_not_allowed
+
+ERROR_TEXTS = {
+    "400": "Malformed JSON, or a missing or mistyped field; `error.field` names the field.",
+    "404": "Unknown newsroom, campaign or variant.",
+    "405": "Wrong method; the Allow header lists the right ones.",
+    "413": "Body over 16 KB.",
+    "429": "Too many requests; retry after the Retry-After header.",
 }
 
 
-def _error_responses(*codes: str) -> dict[str, Any]:
-    texts = {
-        "400": "Malformed JSON, or a missing or mistyped field.",
-        "404": "Unknown newsroom, campaign or variant.",
-        "405": "Wrong method.",
-        "413": "Body over 16 KB.",
-        "429": "Too many requests; retry after the Retry-After header.",
-    }
+def error_responses(*codes: str) -> dict[str, Any]:
     return {
         code: {
-            "description": texts[code],
+            "description": ERROR_TEXTS[code],
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
         for code in codes
     }
 
 
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+_CORS_PREFLIGHT = {
+    "summary": "CORS preflight; allowed for the origins the newsroom lists.",
+    "responses": {"204": {"description": "Access-Control-Allow-* headers for an allowed origin, none otherwise."}},
+}
+
 PATHS: dict[str, Any] = {
     "/api/v1/newsrooms/{slug}/appeals.json": {
+        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
         "get": {
             "summary": "The newsroom's live appeals for the requester's country, in one locale.",
             "description": (
-                "Compiled when an editor saves. Cacheable: varies only on the country header and the locale. "
-                "Sets and reads no cookie. Answers If-None-Match with 304."
+                "Compiled when an editor saves. Cacheable: varies only on the country header and the locale "
+                "(and Origin, for CORS). Sets and reads no cookie. Answers If-None-Match with 304. "
+                "A locale no copy is written in gets the newsroom's default."
             ),
             "parameters": [
-                {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}},
-                {"name": "locale", "in": "query", "schema": {"type": "string", "example": "en"}},
+                {"name": "locale", "in": "query", "schema": {"type": "string", "examples": ["en", "ru", "ru-RU"]}},
+                {
+                    "name": settings.COUNTRY_HEADER,
+                    "in": "header",
+                    "description": "The reader's country (ISO 3166-1 alpha-2), set by the CDN or proxy.",
+                    "schema": {"type": "string"},
+                },
                 {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
             ],
             "responses": {
                 "200": {
                     "description": "The published appeals.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Appeals"}}},
+                    "headers": {
+                        "ETag": {"schema": {"type": "string"}},
+                        "Cache-Control": {"schema": {"type": "string", "examples": ["public, max-age=60"]}},
+                    },
+                    "content": {"application/json": {"schema": _ref("Appeals")}},
                 },
                 "304": {"description": "Not modified since the ETag given."},
-                **_error_responses("400", "404"),
+                **error_responses("400", "404", "405"),
             },
-        }
+        },
+        "options": _CORS_PREFLIGHT,
     },
     "/api/v1/events": {
         "post": {
@@ -69,15 +82,36 @@ PATHS: dict[str, Any] = {
             "requestBody": {
                 "required": True,
                 "description": "JSON; sent by navigator.sendBeacon, so any content type is accepted.",
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Event"}}},
+                "content": {"application/json": {"schema": _ref("Event")}},
             },
-            "responses": {"204": {"description": "Counted."}, **_error_responses("400", "404", "405", "413")},
-        }
+            "responses": {
+                "204": {"description": "Counted."},
+                **error_responses("400", "404", "405", "413"),
+            },
+        },
+        "options": _CORS_PREFLIGHT,
     },
 }
 
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_MINOR_UNITS = {"type": "integer", "minimum": 0, "description": "Minor units, e.g. cents."}
+
 SCHEMAS: dict[str, Any] = {
-    "Error": _ERROR,
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {
+                    "code": {"type": "string", "examples": ["missing_field"]},
+                    "message": {"type": "string"},
+                    "field": {"type": "string"},
+                },
+            }
+        },
+    },
     "Event": {
         "type": "object",
         "required": ["newsroom", "campaign", "variant", "event"],
@@ -92,22 +126,101 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["newsroom", "locale", "campaigns"],
         "properties": {
-            "newsroom": {"type": "object"},
+            "newsroom": _ref("Newsroom"),
             "locale": {"type": "string"},
-            "campaigns": {"type": "array", "items": {"type": "object"}},
+            "campaigns": {"type": "array", "items": _ref("Campaign")},
+        },
+    },
+    "Newsroom": {
+        "type": "object",
+        "required": ["slug", "name", "default_locale", "default_currency"],
+        "properties": {
+            "slug": {"type": "string"},
+            "name": {"type": "string"},
+            "default_locale": {"type": "string"},
+            "default_currency": {"type": "string"},
+            "brand_colour": {"type": "string"},
+        },
+    },
+    "Campaign": {
+        "type": "object",
+        "description": "Highest priority first; the browser picks one by its own reader state.",
+        "required": ["id", "placement", "priority", "target", "variants"],
+        "properties": {
+            "id": {"type": "integer"},
+            "placement": {"type": "string", "enum": ["article-end"]},
+            "priority": {"type": "integer"},
+            "starts_at": {"type": ["string", "null"], "format": "date-time"},
+            "ends_at": {"type": ["string", "null"], "format": "date-time"},
+            "target": {
+                "type": "object",
+                "properties": {
+                    "min_articles": {"type": "integer"},
+                    "locales": _STRINGS,
+                    "sections": _STRINGS,
+                    "skip_supporters": {"type": "boolean"},
+                },
+            },
+            "snooze_days": {"type": "integer"},
+            "max_views_per_30_days": {"type": "integer", "description": "0 means no cap."},
+            "remind_choices": {"type": "array", "items": {"type": "integer"}},
+            "variants": {"type": "array", "minItems": 1, "items": _ref("Variant")},
+        },
+    },
+    "Variant": {
+        "type": "object",
+        "required": ["id", "key", "weight", "locale", "copy", "amounts", "minimums", "default_frequency"],
+        "properties": {
+            "id": {"type": "integer"},
+            "key": {"type": "string"},
+            "weight": {"type": "integer", "minimum": 1},
+            "locale": {"type": "string", "description": "The locale the copy is in."},
+            "copy": {
+                "type": "object",
+                "required": ["heading", "cta"],
+                "properties": {"heading": {"type": "string"}, "paragraphs": _STRINGS, "cta": {"type": "string"}},
+            },
+            "amounts": {
+                "type": "object",
+                "description": "Suggested amounts by currency, then frequency.",
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": _MINOR_UNITS},
+                },
+            },
+            "minimums": {
+                "type": "object",
+                "additionalProperties": {"type": "object", "additionalProperties": _MINOR_UNITS},
+            },
+            "default_frequency": {"type": "string", "enum": ["one_off", "monthly", "annual"]},
         },
     },
 }
 
 
+# Other apps' endpoints, described next to their code.
+from readerfund.reminders.openapi import REMINDER_PATHS, REMINDER_SCHEMAS  # noqa: E402
+
+PATHS |= REMINDER_PATHS
+SCHEMAS |= REMINDER_SCHEMAS
+
+
 def openapi_document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
-        "info": {"title": "readerfund public API", "version": "1"},
+        "info": {
+            "title": "readerfund public API",
+            "version": "1",
+            "description": "What the embed reads and sends. No cookies; nothing about the reader is stored.",
+        },
         "paths": PATHS,
         "components": {"schemas": SCHEMAS},
     }
 
 
-def openapi_json(request: HttpRequest) -> JsonResponse:
-    return JsonResponse(openapi_document())
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return method_not_allowed(("GET", "HEAD"), "Use GET to read the OpenAPI document.")
+    response = JsonResponse(openapi_document())
+    response["Cache-Control"] = "public, max-age=300"
+    return response

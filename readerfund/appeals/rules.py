@@ -5,11 +5,18 @@ Each function returns messages an editor can act on; an empty list means valid.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
 FREQUENCIES = ("one_off", "monthly", "annual")
 COPY_FIELDS = ("heading", "paragraphs", "highlight", "cta", "not_now", "remind")
+_LOCALE = re.compile(r"^[a-z]{2,3}$")
+
+
+def _whole(value: Any) -> bool:
+    # JSON true is a Python int; it is not an amount.
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def schedule_errors(starts_at: datetime | None, ends_at: datetime | None) -> list[str]:
@@ -24,36 +31,51 @@ def weights_errors(weights: list[int]) -> list[str]:
     return []
 
 
+def _minimums_errors(minimums: dict[str, Any], currencies: set[str]) -> list[str]:
+    errors = []
+    for currency, by_frequency in minimums.items():
+        if currency not in currencies:
+            errors.append(f"Unknown currency {currency!r} in minimums.")
+        elif not isinstance(by_frequency, dict) or not all(
+            frequency in FREQUENCIES and _whole(floor) and floor >= 0 for frequency, floor in by_frequency.items()
+        ):
+            errors.append(
+                f"Minimums for {currency} must map one_off, monthly or annual to whole minor units, "
+                'e.g. {"monthly": 200}.'
+            )
+    return errors
+
+
+def _suggestions_errors(currency: str, frequency: str, values: Any, floor: int) -> list[str]:
+    if frequency not in FREQUENCIES:
+        return [f"Unknown frequency {frequency!r} for {currency}; use one_off, monthly or annual."]
+    if not isinstance(values, list) or not all(_whole(v) and v > 0 for v in values):
+        return [f"Suggested {currency} {frequency} amounts must be a list of positive whole minor units."]
+    below = [v for v in values if v < floor]
+    if below:
+        return [
+            f"The {currency} {frequency} minimum ({floor}) is above the suggested amount(s) {below}; "
+            "lower the minimum or raise the suggestions."
+        ]
+    return []
+
+
 def amounts_errors(
     amounts: dict[str, Any], minimums: dict[str, Any], currencies: set[str], default_frequency: str
 ) -> list[str]:
-    errors: list[str] = []
     if not isinstance(amounts, dict) or not isinstance(minimums, dict):
         return ['Amounts and minimums must be objects keyed by currency, e.g. {"USD": {"monthly": [200]}}.']
+    errors = _minimums_errors(minimums, currencies)
     for currency, by_frequency in amounts.items():
         if currency not in currencies:
             errors.append(f"Unknown currency {currency!r} in suggested amounts.")
-            continue
-        if not isinstance(by_frequency, dict):
+        elif not isinstance(by_frequency, dict):
             errors.append(f"Suggested amounts for {currency} must be keyed by frequency.")
-            continue
-        for frequency, values in by_frequency.items():
-            if frequency not in FREQUENCIES:
-                errors.append(f"Unknown frequency {frequency!r} for {currency}; use one_off, monthly or annual.")
-                continue
-            if not isinstance(values, list) or not all(isinstance(v, int) and v > 0 for v in values):
-                errors.append(f"Suggested {currency} {frequency} amounts must be positive whole minor units.")
-                continue
-            floor = (minimums.get(currency) or {}).get(frequency, 0)
-            below = [v for v in values if v < floor]
-            if below:
-                errors.append(
-                    f"The {currency} {frequency} minimum ({floor}) is above the suggested amount(s) {below}; "
-                    "lower the minimum or raise the suggestions."
-                )
-    for currency in minimums:
-        if currency not in currencies:
-            errors.append(f"Unknown currency {currency!r} in minimums.")
+        else:
+            floors = minimums.get(currency)
+            for frequency, values in by_frequency.items():
+                floor = floors.get(frequency, 0) if isinstance(floors, dict) else 0
+                errors += _suggestions_errors(currency, frequency, values, floor if _whole(floor) else 0)
     if default_frequency not in FREQUENCIES:
         errors.append("The default frequency must be one_off, monthly or annual.")
     return errors
@@ -64,12 +86,15 @@ def copy_errors(copy: dict[str, Any]) -> list[str]:
         return ['Add the appeal\'s copy for at least one locale, e.g. {"en": {"heading": …}}.']
     errors = []
     for locale, fields in copy.items():
+        if not _LOCALE.match(locale):
+            errors.append(f"Copy is keyed by lower-case language code such as 'en' or 'ru', not {locale!r}.")
         if not isinstance(fields, dict):
             errors.append(f"Copy for {locale!r} must be an object with heading, paragraphs, …")
             continue
         missing = [name for name in ("heading", "cta") if not fields.get(name)]
         if missing:
             errors.append(f"Copy for {locale!r} is missing {', '.join(missing)}.")
-        if "paragraphs" in fields and not isinstance(fields["paragraphs"], list):
+        paragraphs = fields.get("paragraphs", [])
+        if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
             errors.append(f"Copy for {locale!r}: paragraphs must be a list of strings.")
     return errors

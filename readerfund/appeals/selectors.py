@@ -30,10 +30,14 @@ class _Entry:
     document: dict[str, Any]
     checked_at: float
     variant_ids: dict[int, set[int]]  # campaign id -> variant ids
+    locales: frozenset[str]  # every locale some variant has copy in
     responses: dict[tuple[str | None, str], tuple[float, bytes, str]] = field(default_factory=dict)
 
 
 _cache: dict[str, _Entry] = {}
+# Slugs recently found unpublished, so requests naming made-up newsrooms don't each cost a query.
+_missing: dict[str, float] = {}
+_MISSING_MAX = 1024
 _lock = threading.Lock()
 
 
@@ -42,8 +46,16 @@ def _load(slug: str) -> _Entry | None:
     if row is None:
         return None
     document = row["document"]
-    variant_ids = {c["id"]: {v["id"] for v in c["variants"]} for c in document.get("campaigns", [])}
-    return _Entry(version=row["version"], document=document, checked_at=time.monotonic(), variant_ids=variant_ids)
+    campaigns = document.get("campaigns", [])
+    variant_ids = {c["id"]: {v["id"] for v in c["variants"]} for c in campaigns}
+    locales = frozenset(locale for c in campaigns for v in c["variants"] for locale in v["copy"])
+    return _Entry(
+        version=row["version"],
+        document=document,
+        checked_at=time.monotonic(),
+        variant_ids=variant_ids,
+        locales=locales,
+    )
 
 
 def _entry(slug: str) -> _Entry | None:
@@ -51,6 +63,9 @@ def _entry(slug: str) -> _Entry | None:
     entry = _cache.get(slug)
     if entry is not None and now - entry.checked_at < _RECHECK_SECONDS:
         return entry
+    missed_at = _missing.get(slug)
+    if missed_at is not None and now - missed_at < _RECHECK_SECONDS:
+        return None
     if entry is not None:
         version = PublishedAppeals.objects.filter(newsroom__slug=slug).values_list("version", flat=True).first()
         if version == entry.version:
@@ -60,16 +75,26 @@ def _entry(slug: str) -> _Entry | None:
     with _lock:
         if fresh is None:
             _cache.pop(slug, None)
+            if len(_missing) >= _MISSING_MAX:
+                _missing.clear()
+            _missing[slug] = now
         else:
             _cache[slug] = fresh
+            _missing.pop(slug, None)
     return fresh
 
 
-def published_response(*, slug: str, country: str | None, locale: str) -> tuple[bytes, str] | None:
-    """The encoded JSON and its ETag for one (country, locale), or None for an unknown newsroom."""
+def published_response(*, slug: str, country: str | None, locale: str | None) -> tuple[bytes, str] | None:
+    """The encoded JSON and its ETag for one (country, locale), or None for an unknown newsroom.
+
+    A locale no copy is written in gets the newsroom's default locale: the same answer, and it keeps
+    the per-process response cache to (countries x written locales) whatever readers send.
+    """
     entry = _entry(slug)
     if entry is None:
         return None
+    if locale not in entry.locales:
+        locale = entry.document["newsroom"].get("default_locale") or "en"
     key = (country, locale)
     cached = entry.responses.get(key)
     now = time.monotonic()
@@ -101,3 +126,4 @@ def published_campaign_exists(*, slug: str, campaign_id: int) -> bool:
 def published_cache_clear() -> None:
     with _lock:
         _cache.clear()
+        _missing.clear()

@@ -1,3 +1,12 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from readerfund.checkout import views
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("support/checkout.js", views.checkout_js, name="checkout-js"),
+    path("support/<slug:slug>/", views.checkout_page, name="checkout-page"),
+    path("support/<slug:slug>/start", views.checkout_start, name="checkout-start"),
+    path("support/<slug:slug>/pay", views.checkout_pay, name="checkout-pay"),
+    path("support/<slug:slug>/thanks/<str:request_key>/", views.checkout_thanks, name="checkout-thanks"),
+    path("support/<slug:slug>/refused/<str:request_key>/", views.checkout_refused, name="checkout-refused"),
+]

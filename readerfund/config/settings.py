@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # /api/ is answered here, past the cookie-handling page middleware below.
+    "readerfund.core.middleware.PublicApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "readerfund.core.middleware.PageLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -148,6 +150,9 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "notifications@readerfund.local")
+# A worker owns a message it is sending for this long; past it, another worker may send it. Must
+# exceed EMAIL_TIMEOUT plus rendering (see readerfund/notifications/delivery.py).
+EMAIL_SEND_LEASE_SECONDS = float(env("EMAIL_SEND_LEASE_SECONDS", "60"))
 
 # --- background work -----------------------------------------------------------------------------
 TASKS = {
@@ -155,6 +160,8 @@ TASKS = {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
+# How often `readerfund worker` looks for due reminders and lost e-mails.
+WORKER_SCAN_SECONDS = float(env("WORKER_SCAN_SECONDS", "30"))
 
 # --- logging: never a reader's IP, user agent or address -----------------------------------------
 LOGGING = {

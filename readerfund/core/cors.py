@@ -2,34 +2,48 @@
 
 from __future__ import annotations
 
+import time
+
 from django.http import HttpRequest, HttpResponse
 
 from readerfund.newsrooms.models import Newsroom
 
-_origins_cache: dict[str | None, tuple[float, set[str]]] = {}
+# An edit to a newsroom's origins reaches every process within this many seconds.
+_REFRESH_SECONDS = 30.0
+
+# One entry, "all": (loaded at, slug -> origins). All newsrooms at once, so a request naming an
+# unknown slug costs neither a query nor a cache entry.
+_origins_cache: dict[str, tuple[float, dict[str, frozenset[str]]]] = {}
 
 
-def _allowed_origins(slug: str | None) -> set[str]:
-    import time
-
-    cached = _origins_cache.get(slug)
-    if cached and time.monotonic() - cached[0] < 30:
+def _origins_by_slug() -> dict[str, frozenset[str]]:
+    cached = _origins_cache.get("all")
+    now = time.monotonic()
+    if cached and now - cached[0] < _REFRESH_SECONDS:
         return cached[1]
-    rows = Newsroom.objects.all() if slug is None else Newsroom.objects.filter(slug=slug)
-    origins = {origin for newsroom in rows.only("allowed_origins") for origin in newsroom.origins}
-    _origins_cache[slug] = (time.monotonic(), origins)
-    return origins
+    by_slug = {n.slug: frozenset(n.origins) for n in Newsroom.objects.only("slug", "allowed_origins")}
+    _origins_cache["all"] = (now, by_slug)
+    return by_slug
+
+
+def _allowed(origin: str, slug: str | None) -> bool:
+    by_slug = _origins_by_slug()
+    if slug is not None:
+        return origin in by_slug.get(slug, frozenset())
+    return any(origin in origins for origins in by_slug.values())
 
 
 def cors_headers(request: HttpRequest, slug: str | None) -> dict[str, str]:
+    """Allow the origin if the newsroom (any newsroom when slug is None) lists it."""
     origin = request.META.get("HTTP_ORIGIN", "").rstrip("/")
-    if not origin or origin not in _allowed_origins(slug):
+    if not origin or not _allowed(origin, slug):
         return {}
     return {"Access-Control-Allow-Origin": origin}
 
 
 def cors_preflight(request: HttpRequest, slug: str | None) -> HttpResponse:
     response = HttpResponse(status=204)
+    response["Vary"] = "Origin"
     headers = cors_headers(request, slug)
     if headers:
         headers |= {
@@ -40,3 +54,7 @@ def cors_preflight(request: HttpRequest, slug: str | None) -> HttpResponse:
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+def cors_cache_clear() -> None:
+    _origins_cache.clear()

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.http.request import RawPostDataException
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -23,27 +24,73 @@ class ApiError(Exception):
         return JsonResponse(body, status=self.status)
 
 
+def method_not_allowed(allowed: tuple[str, ...], hint: str) -> JsonResponse:
+    response = ApiError(405, "method_not_allowed", hint).response()
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+def _too_large(max_bytes: int) -> ApiError:
+    return ApiError(413, "body_too_large", f"Request body is over {max_bytes // 1024} KB; send a smaller JSON object.")
+
+
+def _declared_length(request: HttpRequest) -> int | None:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or "")
+    except ValueError:
+        return None
+
+
+def read_body(request: HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The request body, refusing more than max_bytes whatever Content-Length says.
+
+    A chunked request has no Content-Length, and Django then reads an empty body; servers that mark
+    the input as terminated (granian does, per PEP 3333's wsgi.input_terminated) let us read the
+    stream itself, capped one byte past the limit so an endless body costs at most that much.
+    """
+    declared = _declared_length(request)
+    if declared is not None and declared > max_bytes:
+        raise _too_large(max_bytes)
+    stream = request.META.get("wsgi.input")
+    try:
+        if declared is None and request.META.get("wsgi.input_terminated") and stream is not None:
+            raw = stream.read(max_bytes + 1)
+        else:
+            raw = request.body
+    except RawPostDataException as exc:  # something parsed it as a form first
+        raise ApiError(
+            400, "unreadable_body", "The body was sent as a form; send JSON as text/plain or application/json."
+        ) from exc
+    except OSError as exc:  # the client went away mid-body
+        raise ApiError(400, "unreadable_body", "The request body could not be read; send it again.") from exc
+    if len(raw) > max_bytes:
+        raise _too_large(max_bytes)
+    return raw
+
+
 def json_body(request: HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """Parse a JSON object body; any content type, since sendBeacon posts text/plain."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    try:
-        declared = int(length)
-    except ValueError:
-        declared = 0
-    if declared > max_bytes:
-        raise ApiError(413, "body_too_large", f"Request body is over {max_bytes // 1024} KB.")
-    raw = request.body
-    if len(raw) > max_bytes:
-        raise ApiError(413, "body_too_large", f"Request body is over {max_bytes // 1024} KB.")
-    if not raw:
+    raw = read_body(request, max_bytes=max_bytes)
+    if not raw.strip():
         raise ApiError(400, "empty_body", "Request body is empty; send a JSON object.")
     try:
         data = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiError(400, "malformed_json", f"Request body is not valid JSON: {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, "malformed_json", "Request body is not UTF-8; send a UTF-8 JSON object.") from exc
+    except json.JSONDecodeError as exc:
+        raise ApiError(
+            400, "malformed_json", f"Request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}."
+        ) from exc
+    except ValueError as exc:  # e.g. an integer past Python's 4300-digit limit
+        raise ApiError(400, "malformed_json", f"Request body is not usable JSON: {exc}.") from exc
+    except RecursionError as exc:
+        raise ApiError(400, "malformed_json", "Request body nests too deeply; send a flat JSON object.") from exc
     if not isinstance(data, dict):
-        raise ApiError(400, "malformed_json", "Request body must be a JSON object.")
+        raise ApiError(400, "malformed_json", f"Request body must be a JSON object, not {type(data).__name__}.")
     return data
+
+
+_KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", float: "a number", list: "a list"}
 
 
 def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required: bool = True) -> Any:
@@ -52,10 +99,11 @@ def field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], *, req
             raise ApiError(400, "missing_field", f"Field '{name}' is required.", field=name)
         return None
     value = data[name]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
     # bool is an int in Python, but true is not a campaign id.
-    ok = False if isinstance(value, bool) and kind is not bool else isinstance(value, kind)
+    ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
     if not ok:
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        expected = {"str": "a string", "int": "an integer", "bool": "true or false"}.get(names, names)
-        raise ApiError(400, "invalid_field", f"Field '{name}' must be {expected}.", field=name)
+        expected = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
+        got = json.dumps(value)[:40]
+        raise ApiError(400, "invalid_field", f"Field '{name}' must be {expected}, not {got}.", field=name)
     return value

@@ -82,6 +82,16 @@ class Contribution(models.Model):
     provider_payment_intent_id = models.CharField(max_length=64, blank=True, db_index=True)
     provider_subscription_id = models.CharField(max_length=64, blank=True, db_index=True)
     provider_plan_id = models.CharField(max_length=64, blank=True)
+    provider_setup_intent_id = models.CharField(max_length=64, blank=True)
+    provider_payment_method_id = models.CharField(max_length=64, blank=True)
+    # Set and committed just before the first create call at the provider. A later attempt that finds it
+    # set but no stored id looks the object up by its metadata instead of creating a second one.
+    provider_attempted_at = models.DateTimeField(null=True, blank=True)
+    # The article the reader came from; the thank-you page links back to it.
+    return_url = models.URLField(max_length=500, blank=True)
+    # When this contribution was added to its variant's ConversionCount (once, when it first succeeds
+    # or becomes active).
+    counted_at = models.DateTimeField(null=True, blank=True)
     receipt_requested = models.BooleanField(default=False)
     locale = models.CharField(max_length=8, default="en")
     failure_reason = models.CharField(max_length=200, blank=True)
@@ -119,6 +129,28 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{Money(self.amount, self.currency)} {self.status}"
+
+
+class ProviderPlan(models.Model):
+    """The provider's Plan for one (newsroom, amount, currency, interval), made once and reused."""
+
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="provider_plans")
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    interval = models.CharField(max_length=10)  # month | year
+    provider = models.CharField(max_length=20, default="stripe")
+    provider_plan_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["newsroom", "provider", "amount", "currency", "interval"], name="provider_plan_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{Money(self.amount, self.currency)} / {self.interval}"
 
 
 class Refund(models.Model):

@@ -1,3 +1,7 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from readerfund.payments import webhooks
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("webhooks/stripe", webhooks.stripe_webhook, name="stripe-webhook"),
+]

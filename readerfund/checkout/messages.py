@@ -1,0 +1,105 @@
+"""What a reader is told when something goes wrong, in English and Russian. Pure: no Django import.
+
+Declines are mapped by Stripe's `decline_code` first, then `code`. Codes that hint at fraud checks
+(stolen_card, fraudulent, ...) get the generic decline message on purpose, as Stripe advises.
+"""
+
+from __future__ import annotations
+
+LOCALES = ("en", "ru")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "card_declined": "Your card was declined. Nothing was charged. Please try another card or contact your bank.",
+        "insufficient_funds": "Your card has insufficient funds. Nothing was charged. Please try another card.",
+        "expired_card": "Your card has expired. Nothing was charged. Please use another card.",
+        "incorrect_cvc": "The card's security code (CVC) is incorrect. Nothing was charged. Please check it.",
+        "incorrect_number": "The card number is incorrect. Nothing was charged. Please check it.",
+        "incorrect_zip": "The card's postal code is incorrect. Nothing was charged. Please check it.",
+        "card_velocity_exceeded": "Your card has reached its limit. Nothing was charged. Please try another card.",
+        "processing_error": "Your bank could not process the card just now. Nothing was charged. Please try again.",
+        "authentication_failed": ("Your bank's verification was not completed. Nothing was charged. Please try again."),
+        "sepa_failed": "The direct debit could not be set up. Nothing was charged. Please check the IBAN.",
+        "unavailable": ("We could not reach our payment provider. Nothing was charged, please try again in a moment."),
+        "unconfirmed": (
+            "We could not get an answer from our payment provider. Please try again: you will not be charged twice."
+        ),
+        "below_minimum": "The smallest amount we can take here is {minimum}.",
+        "above_maximum": "That is more than we can take in one go (at most {maximum}). Please check the amount.",
+        "invalid_amount": "Please enter an amount, such as 5 or 5.50.",
+        "unsupported_currency": "We can't take that currency here. Please choose {currencies}.",
+        "unsupported_frequency": "Please choose one-off, monthly or annual.",
+        "invalid_email": "Please enter a valid e-mail address, such as name@example.org.",
+        "sepa_currency": "Direct debit is only available in euros.",
+        "rate_limited": "Too many attempts. Please wait {seconds} seconds and try again.",
+        "expired_page": "This page has expired. Please reload it and try again.",
+        "in_progress": "Your payment is still being processed. Please wait a moment.",
+        "generic": "Something went wrong. Nothing was charged. Please try again.",
+    },
+    "ru": {
+        "card_declined": "Банк отклонил карту. Деньги не списаны. Попробуйте другую карту или обратитесь в банк.",
+        "insufficient_funds": "На карте недостаточно средств. Деньги не списаны. Попробуйте другую карту.",
+        "expired_card": "Срок действия карты истёк. Деньги не списаны. Используйте другую карту.",
+        "incorrect_cvc": "Неверный код безопасности (CVC). Деньги не списаны. Проверьте его.",
+        "incorrect_number": "Неверный номер карты. Деньги не списаны. Проверьте его.",
+        "incorrect_zip": "Неверный почтовый индекс карты. Деньги не списаны. Проверьте его.",
+        "card_velocity_exceeded": "Достигнут лимит по карте. Деньги не списаны. Попробуйте другую карту.",
+        "processing_error": "Банк сейчас не смог обработать карту. Деньги не списаны. Попробуйте ещё раз.",
+        "authentication_failed": "Подтверждение в банке не завершено. Деньги не списаны. Попробуйте ещё раз.",
+        "sepa_failed": "Не удалось оформить прямое дебетование. Деньги не списаны. Проверьте IBAN.",
+        "unavailable": "Не удалось связаться с платёжной системой. Деньги не списаны, попробуйте ещё раз чуть позже.",
+        "unconfirmed": "Платёжная система не ответила. Попробуйте ещё раз: дважды деньги не спишутся.",
+        "below_minimum": "Минимальная сумма здесь — {minimum}.",
+        "above_maximum": "Это больше, чем можно принять за один раз (не более {maximum}). Проверьте сумму.",
+        "invalid_amount": "Введите сумму, например 5 или 5,50.",
+        "unsupported_currency": "Эту валюту здесь принять нельзя. Выберите {currencies}.",
+        "unsupported_frequency": "Выберите: разово, ежемесячно или ежегодно.",
+        "invalid_email": "Введите корректный адрес электронной почты, например name@example.org.",
+        "sepa_currency": "Прямое дебетование доступно только в евро.",
+        "rate_limited": "Слишком много попыток. Подождите {seconds} с и попробуйте снова.",
+        "expired_page": "Страница устарела. Обновите её и попробуйте снова.",
+        "in_progress": "Платёж ещё обрабатывается. Подождите немного.",
+        "generic": "Что-то пошло не так. Деньги не списаны. Попробуйте ещё раз.",
+    },
+}
+
+# Stripe decline/error codes -> our message keys. Anything unlisted from a card is a plain decline.
+_DECLINES = {
+    "insufficient_funds": "insufficient_funds",
+    "expired_card": "expired_card",
+    "incorrect_cvc": "incorrect_cvc",
+    "invalid_cvc": "incorrect_cvc",
+    "incorrect_number": "incorrect_number",
+    "invalid_number": "incorrect_number",
+    "incorrect_zip": "incorrect_zip",
+    "card_velocity_exceeded": "card_velocity_exceeded",
+    "withdrawal_count_limit_exceeded": "card_velocity_exceeded",
+    "processing_error": "processing_error",
+    "try_again_later": "processing_error",
+    "authentication_required": "authentication_failed",
+    "payment_intent_authentication_failure": "authentication_failed",
+    "setup_intent_authentication_failure": "authentication_failed",
+    "authentication_failed": "authentication_failed",
+    "sepa_unsupported_account": "sepa_failed",
+    "debit_not_authorized": "sepa_failed",
+    "invalid_bank_account_iban": "sepa_failed",
+    "iban_invalid": "sepa_failed",
+}
+
+
+def message(key: str, *, locale: str, **values: str) -> str:
+    table = MESSAGES.get(locale, MESSAGES["en"])
+    text = table.get(key) or MESSAGES["en"].get(key) or table["generic"]
+    return text.format(**values) if values else text
+
+
+def decline_key(*, code: str = "", decline_code: str = "") -> str:
+    """Our message key for a provider error's decline_code/code (e.g. from Stripe's error object)."""
+    for candidate in (decline_code, code):
+        if candidate and candidate in _DECLINES:
+            return _DECLINES[candidate]
+    return "card_declined"
+
+
+def decline_message(*, code: str = "", decline_code: str = "", locale: str = "en") -> str:
+    return message(decline_key(code=code, decline_code=decline_code), locale=locale)

@@ -1,0 +1,202 @@
+// The checkout page: amounts, then Stripe.js card (or SEPA) set-up, then our server charges or subscribes.
+// Flow: POST start -> SetupIntent secret -> confirmCardSetup / confirmSepaDebitSetup -> POST pay ->
+// done | action (confirmCardPayment for 3-D Secure, then POST pay again) | failed (with a fresh request key).
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("checkout-config").textContent);
+  var messages = config.messages;
+  var form = document.getElementById("checkout");
+  var submitButton = document.getElementById("submit");
+  var statusEl = document.getElementById("status");
+  var currencyEl = document.getElementById("currency");
+  var customEl = document.getElementById("custom-amount");
+  var suggestedEl = document.getElementById("suggested");
+  var requestKey = config.request_key;
+  var busy = false;
+
+  var stripe = window.Stripe(config.publishable_key);
+  var card = stripe.elements().create("card");
+  card.mount("#card-element");
+
+  function $(id) { return document.getElementById(id); }
+  function checked(name) {
+    var input = form.querySelector("input[name='" + name + "']:checked");
+    return input ? input.value : "";
+  }
+  function frequency() { return checked("frequency") || config.frequency; }
+  function method() { return currencyEl.value === "EUR" && checked("method") === "sepa_debit" ? "sepa_debit" : "card"; }
+
+  function renderAmounts(preferred) {
+    var option = config.options[currencyEl.value][frequency()];
+    suggestedEl.textContent = "";
+    option.suggested.forEach(function (choice, index) {
+      var label = document.createElement("label");
+      var input = document.createElement("input");
+      input.type = "radio";
+      input.name = "amount_choice";
+      input.value = String(choice.amount);
+      input.checked = preferred ? choice.amount === preferred : index === 0;
+      input.addEventListener("change", function () { customEl.value = ""; });
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(choice.label + suffix()));
+      suggestedEl.appendChild(label);
+    });
+    if (preferred && !option.suggested.some(function (c) { return c.amount === preferred; })) {
+      customEl.value = (preferred / 100).toFixed(2);
+    }
+    $("amount-hint").textContent = messages.minimum_hint.replace("{minimum}", option.minimum_label);
+    $("method-group").hidden = currencyEl.value !== "EUR";
+    showMethod();
+  }
+  function suffix() {
+    var f = frequency();
+    return f === "monthly" ? " " + messages.per_month : f === "annual" ? " " + messages.per_year : "";
+  }
+  function showMethod() {
+    var sepa = method() === "sepa_debit";
+    $("card-group").hidden = sepa;
+    $("sepa-group").hidden = !sepa;
+  }
+
+  function amount() {
+    var typed = customEl.value.trim();
+    if (typed) { return typed; }
+    var choice = checked("amount_choice");
+    return choice ? parseInt(choice, 10) : "";
+  }
+
+  function clearErrors() {
+    ["amount-error", "email-error", "payment-error", "form-error"].forEach(function (id) {
+      $(id).hidden = true;
+      $(id).textContent = "";
+    });
+    [customEl, $("email"), $("iban")].forEach(function (el) { el.removeAttribute("aria-invalid"); });
+  }
+  function showError(text, field) {
+    var target = { amount: "amount-error", currency: "amount-error", frequency: "amount-error",
+                   email: "email-error", payment: "payment-error", method: "payment-error" }[field] || "form-error";
+    $(target).textContent = text;
+    $(target).hidden = false;
+    var input = { amount: customEl, email: $("email"), payment: method() === "sepa_debit" ? $("iban") : null }[field];
+    if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
+    statusEl.textContent = text;
+  }
+
+  function post(url, body) {
+    var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": token, "X-Readerfund-Locale": config.locale },
+      body: JSON.stringify(body)
+    }).then(function (response) {
+      return response.json().catch(function () {
+        return { error: { code: "generic", message: messages.generic } };
+      });
+    }, function () {
+      return { error: { code: "unavailable", message: messages.unavailable } };
+    });
+  }
+
+  function stripeErrorText(error) {
+    var code = (error && (error.decline_code || error.code)) || "";
+    if (method() === "sepa_debit") { return messages.sepa_failed; }
+    if (/authentication/.test(code) || /authentication/i.test((error && error.message) || "")) {
+      return messages.authentication_failed;
+    }
+    if (error && (error.type === "validation_error" || code === "incomplete_number")) {
+      return error.message || messages.card_declined;
+    }
+    return messages.card_declined;
+  }
+
+  function setUp(secret) {
+    var name = $("name").value.trim();
+    if (method() === "sepa_debit") {
+      return stripe.confirmSepaDebitSetup(secret, {
+        payment_method: { sepa_debit: { iban: $("iban").value.replace(/\s+/g, "") },
+                          billing_details: { name: name || $("email").value, email: $("email").value } }
+      });
+    }
+    var details = name ? { name: name } : {};
+    return stripe.confirmCardSetup(secret, { payment_method: { card: card, billing_details: details } });
+  }
+
+  function pay() { return post(config.pay_url, { request_key: requestKey, locale: config.locale }); }
+
+  async function handle(answer, actions) {
+    if (answer.error) {
+      if (answer.error.next_request_key) { requestKey = answer.error.next_request_key; }
+      var field = answer.error.field || (answer.error.next_request_key ? "payment" : "");
+      showError(answer.error.message || messages.generic, field);
+      return;
+    }
+    if (answer.redirect) {
+      window.location.assign(answer.redirect);
+      return new Promise(function () {});  // keep the button disabled while the next page loads
+    }
+    if (answer.state === "setup") {
+      var result = await setUp(answer.client_secret);
+      if (result && result.error) { showError(stripeErrorText(result.error), "payment"); return; }
+      return handle(await pay(), actions);
+    }
+    if (answer.state === "pay") {
+      if (actions >= 3) { showError(messages.generic, ""); return; }
+      return handle(await pay(), actions + 1);
+    }
+    if (answer.state === "action") {
+      if (actions >= 3) { showError(messages.authentication_failed, "payment"); return; }
+      statusEl.textContent = messages.authenticating;
+      await stripe.confirmCardPayment(answer.client_secret);
+      statusEl.textContent = messages.working;
+      return handle(await pay(), actions + 1);
+    }
+    showError(messages.generic, "");
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    if (busy) { return; }  // a double click sends one request; the server would reuse it anyway
+    busy = true;
+    submitButton.disabled = true;
+    clearErrors();
+    statusEl.textContent = messages.working;
+    try {
+      var answer = await post(config.start_url, {
+        request_key: requestKey,
+        newsroom: config.newsroom,
+        campaign: config.campaign,
+        variant: config.variant,
+        frequency: frequency(),
+        currency: currencyEl.value,
+        amount: amount(),
+        email: $("email").value,
+        name: $("name").value,
+        receipt: $("receipt").checked,
+        method: method(),
+        locale: config.locale,
+        "return": config["return"]
+      });
+      await handle(answer, 0);
+    } catch (error) {
+      showError(messages.generic, "");
+    } finally {
+      busy = false;
+      submitButton.disabled = false;
+    }
+  });
+
+  form.querySelectorAll("input[name=frequency]").forEach(function (input) {
+    input.addEventListener("change", function () { renderAmounts(null); });
+  });
+  form.querySelectorAll("input[name=method]").forEach(function (input) {
+    input.addEventListener("change", showMethod);
+  });
+  currencyEl.addEventListener("change", function () { renderAmounts(null); });
+  customEl.addEventListener("input", function () {
+    if (customEl.value.trim()) {
+      form.querySelectorAll("input[name=amount_choice]").forEach(function (input) { input.checked = false; });
+    }
+  });
+  renderAmounts(config.amount);
+})();

@@ -1,0 +1,291 @@
+"""The reader's checkout: the page, the two JSON endpoints its script calls, thank-you and refusal pages.
+
+Views parse, call one service, render. Every error a reader can meet comes back as JSON with a message
+in their language (the page reads it out through an aria-live region), never as a 500.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from readerfund.checkout import amounts, services
+from readerfund.checkout.copy import page_copy, script_messages
+from readerfund.checkout.messages import decline_key, message
+from readerfund.checkout.validation import (
+    REQUEST_KEY,
+    CheckoutProblem,
+    checkout_request_parse,
+    locale_pick,
+    return_url_check,
+    rules_for_variant,
+    variant_for,
+)
+from readerfund.core.http import ApiError, json_body
+from readerfund.core.money import Money
+from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
+from readerfund.newsrooms.models import Newsroom
+from readerfund.payments.models import Contribution
+from readerfund.payments.provider import GatewayError, GatewayUnavailable, PaymentDeclined
+
+logger = logging.getLogger(__name__)
+
+# Abuse limits: card testing runs many attempts from one address or against one e-mail.
+LIMITS = {
+    "ip": (20, 600),  # starts per IP per 10 minutes
+    "email": (8, 3600),  # starts per e-mail address per hour
+    "pay": (60, 600),  # pay/confirm calls per IP per 10 minutes
+}
+SCRIPT = Path(__file__).parent / "static" / "checkout" / "checkout.js"
+
+
+def _limit(scope: str, key: str) -> None:
+    limit, window = LIMITS[scope]
+    rate_limit_hit(scope=f"checkout:{scope}", key=key, limit=limit, window_seconds=window)
+
+
+def _error(code: str, text: str, status: int, **extra: Any) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": text, **extra}}, status=status)
+
+
+def json_endpoint(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
+    """Turns every failure into JSON a person can act on, in the page's locale."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, slug: str) -> JsonResponse:
+        locale = request.headers.get("X-Readerfund-Locale", "en")
+        locale = locale if locale in ("en", "ru") else "en"
+        try:
+            return view(request, slug)
+        except CheckoutProblem as problem:
+            return _error(problem.code, problem.message, problem.status, field=problem.field, **problem.extra)
+        except RateLimited as limited:
+            response = _error(
+                "rate_limited", message("rate_limited", locale=locale, seconds=str(limited.retry_after)), 429
+            )
+            response["Retry-After"] = str(limited.retry_after)
+            return response
+        except ApiError as error:
+            return error.response()
+        except PaymentDeclined as error:
+            key = decline_key(code=error.code, decline_code=error.decline_code)
+            return _error(key, message(key, locale=locale), 402)
+        except GatewayUnavailable:
+            logger.warning("payment provider unreachable during checkout")
+            return _error("unavailable", message("unavailable", locale=locale), 503)
+        except GatewayError as error:
+            logger.warning("payment provider refused a checkout call: %s %s", error.kind, error.code)
+            return _error("generic", message("generic", locale=locale), 502)
+
+    return wrapper
+
+
+def _newsroom(slug: str) -> Newsroom:
+    return get_object_or_404(Newsroom, slug=slug)
+
+
+def _own_origin(request: HttpRequest) -> str:
+    # The demo's articles are served by this deployment itself.
+    return f"{request.scheme}://{request.get_host()}"
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() and len(value) < 10 else None
+
+
+@require_GET
+def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
+    newsroom = Newsroom.objects.filter(slug=slug).first()
+    query = request.GET
+    if newsroom is None:
+        locale = str(query.get("locale")) if query.get("locale") in ("en", "ru") else "en"
+        context: dict[str, Any] = {"t": page_copy(locale, newsroom=""), "locale": locale}
+        return render(request, "checkout/not_found.html", context, status=404)
+    locale = locale_pick(query.get("locale"), newsroom)
+    campaign, variant = variant_for(newsroom, query.get("campaign"), query.get("variant"))
+    rules = rules_for_variant(newsroom, variant)
+    frequency, currency, amount = amounts.initial_choice(
+        rules,
+        frequency=query.get("frequency"),
+        currency=query.get("currency"),
+        amount=_int_or_none(query.get("amount")),
+    )
+    options = {
+        c: {
+            f: {
+                "suggested": [
+                    {"amount": a, "label": Money(a, c).display()}
+                    for a in amounts.suggested_amounts(rules, currency=c, frequency=f)
+                ],
+                "minimum": amounts.minimum_for(rules, currency=c, frequency=f),
+                "minimum_label": Money(amounts.minimum_for(rules, currency=c, frequency=f), c).display(),
+            }
+            for f in amounts.FREQUENCIES
+        }
+        for c in rules.currencies
+    }
+    config: dict[str, Any] = {
+        "newsroom": newsroom.slug,
+        "locale": locale,
+        "request_key": services.request_key_new(),
+        "campaign": campaign.id if campaign else None,
+        "variant": variant.id if variant else None,
+        "return": return_url_check(query.get("return"), newsroom, own_origin=_own_origin(request)),
+        "frequency": frequency,
+        "currency": currency,
+        "amount": amount,
+        "options": options,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "start_url": reverse("checkout-start", args=[newsroom.slug]),
+        "pay_url": reverse("checkout-pay", args=[newsroom.slug]),
+        "messages": script_messages(locale),
+    }
+    t = page_copy(locale, newsroom=newsroom.name)
+    context = {
+        "newsroom": newsroom,
+        "t": t,
+        "locale": locale,
+        "config": config,
+        "frequency_choices": [(f, t[f]) for f in amounts.FREQUENCIES],
+        "currencies": rules.currencies,
+        "frequencies": amounts.FREQUENCIES,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+    }
+    response = render(request, "checkout/page.html", context)
+    # Each render carries its own request_key: never serve one from a cache.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _contribution(newsroom: Newsroom, request_key: Any, locale: str) -> Contribution:
+    if not isinstance(request_key, str) or not REQUEST_KEY.match(request_key):
+        raise CheckoutProblem("expired_page", message("expired_page", locale=locale))
+    contribution = (
+        Contribution.objects.select_related("newsroom", "supporter")
+        .filter(request_key=request_key, newsroom=newsroom)
+        .first()
+    )
+    if contribution is None:
+        raise CheckoutProblem("expired_page", message("expired_page", locale=locale), status=404)
+    return contribution
+
+
+def _answer(outcome: services.CheckoutOutcome, *, locale: str) -> JsonResponse:
+    contribution = outcome.contribution
+    slug = contribution.newsroom.slug
+    if outcome.state in ("done", "processing"):
+        url = reverse("checkout-thanks", args=[slug, contribution.request_key])
+        return JsonResponse({"state": outcome.state, "redirect": url})
+    if outcome.state == "refused":
+        url = reverse("checkout-refused", args=[slug, contribution.request_key])
+        return JsonResponse({"state": "refused", "redirect": url})
+    if outcome.state == "pay":
+        return JsonResponse({"state": "pay"})
+    if outcome.state in ("setup", "action"):
+        body = {
+            "state": outcome.state,
+            "client_secret": outcome.client_secret,
+            "method": contribution.payment_method_type,
+        }
+        return JsonResponse(body)
+    # Failed: this contribution is finished; a fresh key lets the reader try another card at once.
+    return _error(
+        outcome.error_key or "generic",
+        message(outcome.error_key or "generic", locale=locale),
+        402,
+        next_request_key=services.request_key_new(),
+    )
+
+
+@require_POST
+@json_endpoint
+def checkout_start(request: HttpRequest, slug: str) -> JsonResponse:
+    newsroom = _newsroom(slug)
+    data = json_body(request)
+    locale = locale_pick(data.get("locale"), newsroom)
+    _limit("ip", client_ip(request))
+    parsed = checkout_request_parse(data, newsroom=newsroom, own_origin=_own_origin(request))
+    _limit("email", f"{newsroom.id}:{parsed.email}")
+    outcome = services.contribution_start(newsroom=newsroom, request=parsed)
+    return _answer(outcome, locale=locale)
+
+
+@require_POST
+@json_endpoint
+def checkout_pay(request: HttpRequest, slug: str) -> JsonResponse:
+    newsroom = _newsroom(slug)
+    data = json_body(request)
+    locale = locale_pick(data.get("locale"), newsroom)
+    _limit("pay", client_ip(request))
+    contribution = _contribution(newsroom, data.get("request_key"), locale)
+    outcome = services.contribution_pay(contribution=contribution)
+    return _answer(outcome, locale=locale)
+
+
+@require_GET
+def checkout_thanks(request: HttpRequest, slug: str, request_key: str) -> HttpResponse:
+    newsroom = _newsroom(slug)
+    contribution = Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
+    locale = contribution.locale if contribution else locale_pick(request.GET.get("locale"), newsroom)
+    t = page_copy(locale, newsroom=newsroom.name)
+    text = t["thanks_unknown"]
+    if contribution is not None:
+        amount = contribution.money.display()
+        if contribution.status in services.FINISHED:
+            text = t[f"thanks_{contribution.frequency}"].replace("{amount}", amount)
+        elif contribution.status in (Contribution.Status.PENDING, Contribution.Status.REQUIRES_ACTION):
+            text = t["thanks_pending"].replace("{amount}", amount)
+    supported = contribution is not None and contribution.status not in services.DEAD
+    return_url = contribution.return_url if contribution else ""
+    context = {
+        "newsroom": newsroom,
+        "t": t,
+        "locale": locale,
+        "text": text,
+        "supported": supported,
+        "receipt": bool(contribution and contribution.receipt_requested and supported),
+        "back_url": f"{return_url}#readerfund-supporter" if return_url and supported else return_url,
+        "storage_key": f"readerfund:{newsroom.slug}:supporter",
+    }
+    response = render(request, "checkout/thanks.html", context, status=200 if contribution else 404)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+def checkout_refused(request: HttpRequest, slug: str, request_key: str) -> HttpResponse:
+    newsroom = _newsroom(slug)
+    contribution = Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
+    if contribution is None or contribution.status != Contribution.Status.REFUSED:
+        raise Http404("No such refusal.")
+    t = page_copy(contribution.locale, newsroom=newsroom.name)
+    query = {"locale": contribution.locale, "frequency": contribution.frequency, "currency": contribution.currency}
+    if contribution.return_url:
+        query["return"] = contribution.return_url
+    again = reverse("checkout-page", args=[newsroom.slug]) + "?" + urlencode(query)
+    context = {
+        "newsroom": newsroom,
+        "t": t,
+        "locale": contribution.locale,
+        "safer_options": newsroom.safer_options,
+        "back_url": contribution.return_url,
+        "again_url": again,
+    }
+    return render(request, "checkout/refused.html", context)
+
+
+@require_GET
+def checkout_js(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(SCRIPT.read_bytes(), content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response

@@ -1,0 +1,164 @@
+"""Checkout journeys in headless chromium: the appeal, the checkout page, localstripe's Stripe.js, the
+thank-you page, the receipt at a real SMTP server, and the appeal gone on the next article."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from readerfund.notifications.worker import worker_run_once
+from readerfund.payments.models import Contribution, Payment
+from tests.checkout import stripe_browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+HEADING = "Please support us monthly starting from just $2"
+
+
+def _card(page: Any, number: str) -> None:
+    """Type into localstripe's card element (Stripe's real one is an iframe with the same four fields)."""
+    element = page.locator("#card-element")
+    element.locator("input[placeholder=number]").fill(number)
+    element.locator("input[placeholder=exp_month]").fill("12")
+    element.locator("input[placeholder=exp_year]").fill("35")
+    element.locator("input[placeholder=cvc]").fill("123")
+    element.locator("input[placeholder=postal_code]").fill("10115")
+
+
+def _complete_authentication(page: Any, times: int) -> None:
+    """localstripe's 3-D Secure stand-in: a dialog with 'Complete authentication' / 'Fail authentication'."""
+    for _ in range(times):
+        button = page.get_by_role("button", name="Complete authentication")
+        button.wait_for(timeout=10_000)
+        button.click()
+
+
+def _foreign(requests: list[str], *allowed: str) -> list[str]:
+    return [url for url in requests if not url.startswith((*allowed, "data:", "blob:"))]
+
+
+def _checkout_url(live_server: Any, newsroom: Any, **query: str) -> str:
+    variant = newsroom.campaigns.get().variants.get(key="a")
+    params = {"campaign": str(variant.campaign_id), "variant": str(variant.id), **query}
+    return f"{live_server.url}/support/{newsroom.slug}/?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+def test_monthly_two_dollars_from_the_appeal_to_receipt_and_no_more_appeal(
+    live_server: Any, demo_newsroom: Any, localstripe: str, smtp_server: Any, browser_session: Any
+) -> None:
+    page = browser_session.page
+    page.goto(f"{live_server.url}/demo/")
+    appeal = page.locator("section[aria-labelledby]")
+    page.get_by_role("heading", name=HEADING).wait_for()
+    appeal.get_by_role("radio", name="Monthly").check()
+    appeal.get_by_role("radio", name="$2").check()
+    appeal.get_by_role("link", name="Support us").click()
+
+    page.wait_for_url(re.compile(r"/support/demo/\?"))
+    assert page.get_by_role("radio", name="Monthly").is_checked()
+    assert page.get_by_role("radio", name=re.compile(r"^\$2 per month")).is_checked()
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    page.get_by_label("Name (optional)").fill("Ada")
+    _card(page, "4242424242424242")
+    page.get_by_role("button", name="Contribute").click()
+
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)
+    assert "Your monthly contribution of $2 has started." in page.locator("#thanks").inner_text()
+    contribution = Contribution.objects.get()
+    assert (contribution.status, contribution.amount, contribution.frequency) == ("active", 200, "monthly")
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+    assert page.evaluate("localStorage.getItem('readerfund:demo:supporter')") == "1"
+
+    # No third-party request from our pages; Stripe.js comes from STRIPE_JS_URL (localstripe here).
+    assert _foreign(browser_session.requests, live_server.url + "/", localstripe + "/") == []
+
+    worker_run_once()
+    messages = smtp_server.wait_for(1)
+    assert len(messages) == 1
+    receipt = messages[0]
+    assert receipt["To"] == "reader@example.org"
+    assert "Reader support" in receipt["From"]
+    assert receipt["Subject"].startswith("Your receipt")
+    assert "Gazette" not in receipt["Subject"]  # a neutral subject line
+    text = receipt.get_payload(0).get_payload(decode=True).decode() if receipt.is_multipart() else receipt.get_payload()
+    assert "$2" in text and "monthly" in text
+
+    back = page.get_by_role("link", name="Back to the article")
+    assert back.get_attribute("href").endswith("/demo/#readerfund-supporter")
+    back.click()
+    page.wait_for_url(re.compile(r"/demo/"))
+    page.goto(f"{live_server.url}/demo/2/")
+    page.locator("article h1").wait_for()
+    page.wait_for_timeout(600)
+    assert page.get_by_role("heading", name=HEADING).count() == 0
+
+
+def test_one_off_euros_with_three_d_secure(
+    live_server: Any, demo_newsroom: Any, localstripe: str, smtp_server: Any, browser_session: Any
+) -> None:
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="one_off", amount="1000", currency="EUR"))
+    assert page.get_by_role("radio", name="One-off").is_checked()
+    assert page.get_by_label("Currency").input_value() == "EUR"
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    page.get_by_label("E-mail me a receipt").uncheck()
+    _card(page, "4000002760003184")
+    page.get_by_role("button", name="Contribute").click()
+    # Once when the card is set up, once when the payment is confirmed: the bank asks each time.
+    _complete_authentication(page, times=2)
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)
+    assert "€10" in page.locator("#thanks").inner_text()
+    payment = Payment.objects.get()
+    assert (payment.amount, payment.currency) == (1000, "EUR")
+    worker_run_once()
+    assert smtp_server.messages == []  # no receipt asked for, none sent
+
+
+def test_card_from_a_listed_risk_country_is_refused_calmly(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
+) -> None:
+    demo_newsroom.risk_countries = "FR"  # every localstripe card reports FR
+    demo_newsroom.save()
+    before = stripe_browser.counts()
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4242424242424242")
+    page.get_by_role("button", name="Contribute").click()
+    page.get_by_role("heading", name="We could not accept this card").wait_for(timeout=15_000)
+    assert "Nothing was charged" in page.locator("#refused").inner_text()
+    assert "bank transfer" in page.locator("#refused").inner_text()  # the newsroom's safer options
+    assert Contribution.objects.get().status == Contribution.Status.REFUSED
+    # Only the PaymentMethod (and the SetupIntent that made it) exist at Stripe: no customer, intent, subscription.
+    assert stripe_browser.counts() == before
+
+
+def test_declined_cards_show_the_reason_and_record_nothing_paid(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
+) -> None:
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD"))
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4000000000000341")  # attaches, fails when charged
+    page.get_by_role("button", name="Contribute").click()
+    error = page.locator("#payment-error")
+    error.wait_for(timeout=15_000)
+    assert "Your card was declined. Nothing was charged." in error.inner_text()
+    assert "declined" in page.get_by_role("status").inner_text()
+    assert Contribution.objects.get().status == Contribution.Status.FAILED
+
+    # The reader tries again on the same page with a card declined as soon as it is set up.
+    page.get_by_role("radio", name="Monthly").check()
+    _card(page, "4000000000000002")
+    page.get_by_role("button", name="Contribute").click()
+    page.wait_for_function("document.getElementById('submit').disabled === false")
+    error.wait_for()
+    assert "declined" in error.inner_text()
+    assert not Payment.objects.exists()
+    assert not Contribution.objects.filter(status__in=["succeeded", "active"]).exists()
+    # The failed one-off used a fresh request key for the second attempt.
+    assert Contribution.objects.count() == 2
+    assert urlsplit(page.url).path == "/support/demo/"

@@ -1,0 +1,269 @@
+"""Checkout services against localstripe: start, set up the card as Stripe.js would, pay."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import pytest
+
+from readerfund.checkout import services
+from readerfund.checkout.validation import CheckoutProblem, checkout_request_parse
+from readerfund.payments import gateway, ledger
+from readerfund.payments.models import Contribution, ConversionCount, Payment
+from tests.checkout import stripe_browser as browser
+
+pytestmark = pytest.mark.django_db
+
+
+def _request(newsroom: Any, **overrides: Any) -> Any:
+    variant = newsroom.campaigns.get().variants.get(key="a")
+    data = {
+        "request_key": secrets.token_urlsafe(24),
+        "frequency": "one_off",
+        "amount": 500,
+        "currency": "USD",
+        "email": "Reader@Example.org",
+        "name": "Ada",
+        "receipt": True,
+        "campaign": variant.campaign_id,
+        "variant": variant.id,
+        "locale": "en",
+        "return": "http://127.0.0.1:8000/demo/2/",
+    }
+    data.update(overrides)
+    return checkout_request_parse(data, newsroom=newsroom)
+
+
+def _checkout(newsroom: Any, card: str = browser.GOOD, **overrides: Any) -> services.CheckoutOutcome:
+    started = services.contribution_start(newsroom=newsroom, request=_request(newsroom, **overrides))
+    assert started.state == "setup" and started.client_secret
+    browser.card_set_up(started.client_secret, card)
+    return services.contribution_pay(contribution=started.contribution)
+
+
+def test_one_off_card_payment_records_one_payment_and_counts_once(localstripe: str, demo_newsroom: Any) -> None:
+    outcome = _checkout(demo_newsroom)
+    assert outcome.state == "done"
+    contribution = Contribution.objects.get(id=outcome.contribution.id)
+    assert contribution.status == Contribution.Status.SUCCEEDED
+    assert contribution.supporter.email == "reader@example.org"
+    assert contribution.return_url == "http://127.0.0.1:8000/demo/2/"
+    payment = Payment.objects.get(contribution=contribution)
+    assert (payment.amount, payment.currency, payment.provider_payment_id) == (
+        500,
+        "USD",
+        contribution.provider_payment_intent_id,
+    )
+    # Paying again (a reload of the last step) answers done and changes nothing.
+    again = services.contribution_pay(contribution=contribution)
+    assert again.state == "done"
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+    count = ConversionCount.objects.get(variant=contribution.variant, currency="USD", frequency="one_off")
+    assert (count.count, count.amount) == (1, 500)
+    assert len(browser.charges_for(contribution.request_key)) == 1
+
+
+def test_monthly_card_support_creates_customer_plan_and_active_subscription(
+    localstripe: str, demo_newsroom: Any
+) -> None:
+    outcome = _checkout(demo_newsroom, frequency="monthly", amount=200)
+    contribution = Contribution.objects.get(id=outcome.contribution.id)
+    assert outcome.state == "done", contribution.failure_reason
+    assert contribution.status == Contribution.Status.ACTIVE
+    subscription = gateway.subscription_get(subscription_id=contribution.provider_subscription_id)
+    assert (subscription.status, subscription.amount, subscription.currency, subscription.interval) == (
+        "active",
+        200,
+        "USD",
+        "month",
+    )
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+    # The same plan serves the next supporter of the same amount.
+    second = _checkout(demo_newsroom, frequency="monthly", amount=200, email="other@example.org")
+    assert Contribution.objects.get(id=second.contribution.id).provider_plan_id == contribution.provider_plan_id
+
+
+def test_three_d_secure_one_off_asks_the_page_then_succeeds(localstripe: str, demo_newsroom: Any) -> None:
+    outcome = _checkout(demo_newsroom, card=browser.THREE_D_SECURE, currency="EUR", amount=1000)
+    assert outcome.state == "action" and outcome.client_secret
+    assert Contribution.objects.get(id=outcome.contribution.id).status == Contribution.Status.REQUIRES_ACTION
+    browser.payment_authenticate(outcome.client_secret)
+    done = services.contribution_pay(contribution=outcome.contribution)
+    assert done.state == "done"
+    assert Payment.objects.get(contribution=outcome.contribution).amount == 1000
+
+
+def test_three_d_secure_monthly_first_invoice_needs_authentication(localstripe: str, demo_newsroom: Any) -> None:
+    outcome = _checkout(demo_newsroom, card=browser.THREE_D_SECURE, frequency="monthly", amount=500)
+    assert outcome.state == "action"
+    browser.payment_authenticate(outcome.client_secret)
+    assert services.contribution_pay(contribution=outcome.contribution).state == "done"
+    assert Contribution.objects.get(id=outcome.contribution.id).status == Contribution.Status.ACTIVE
+
+
+def test_failed_authentication_fails_without_payment(localstripe: str, demo_newsroom: Any) -> None:
+    outcome = _checkout(demo_newsroom, card=browser.THREE_D_SECURE)
+    browser.payment_authenticate(outcome.client_secret, success=False)
+    failed = services.contribution_pay(contribution=outcome.contribution)
+    assert (failed.state, failed.error_key) == ("failed", "authentication_failed")
+    assert not Payment.objects.filter(contribution=outcome.contribution).exists()
+
+
+def test_card_failing_when_charged_is_declined_and_nothing_paid(localstripe: str, demo_newsroom: Any) -> None:
+    outcome = _checkout(demo_newsroom, card=browser.FAILS_WHEN_CHARGED)
+    assert (outcome.state, outcome.error_key) == ("failed", "card_declined")
+    contribution = Contribution.objects.get(id=outcome.contribution.id)
+    assert contribution.status == Contribution.Status.FAILED
+    assert not Payment.objects.exists()
+    assert not ConversionCount.objects.exists()
+
+
+def test_monthly_with_failing_card_never_becomes_active(localstripe: str, demo_newsroom: Any) -> None:
+    outcome = _checkout(demo_newsroom, card=browser.FAILS_WHEN_CHARGED, frequency="monthly", amount=200)
+    assert outcome.state == "failed"
+    assert Contribution.objects.get(id=outcome.contribution.id).status == Contribution.Status.FAILED
+    assert not Payment.objects.exists()
+
+
+def test_card_from_a_risk_country_is_refused_before_anything_is_created(localstripe: str, demo_newsroom: Any) -> None:
+    demo_newsroom.risk_countries = "RU, FR"  # localstripe's cards are all issued in FR
+    demo_newsroom.save()
+    before = browser.counts()
+    outcome = _checkout(demo_newsroom, frequency="monthly", amount=200)
+    assert outcome.state == "refused"
+    assert Contribution.objects.get(id=outcome.contribution.id).status == Contribution.Status.REFUSED
+    assert browser.counts() == before
+    # A retry of the same checkout stays refused and still creates nothing.
+    assert services.contribution_pay(contribution=outcome.contribution).state == "refused"
+    assert browser.counts() == before
+
+
+def test_sepa_direct_debit_monthly_in_euros_starts(localstripe: str, demo_newsroom: Any) -> None:
+    started = services.contribution_start(
+        newsroom=demo_newsroom,
+        request=_request(demo_newsroom, frequency="monthly", amount=500, currency="EUR", method="sepa_debit"),
+    )
+    browser.iban_set_up(started.client_secret, "DE89370400440532013000")
+    outcome = services.contribution_pay(contribution=started.contribution)
+    assert outcome.state == "done"
+    contribution = Contribution.objects.get(id=started.contribution.id)
+    assert (contribution.status, contribution.payment_method_type) == (Contribution.Status.ACTIVE, "sepa_debit")
+
+
+def test_start_twice_with_one_request_key_reuses_the_contribution(localstripe: str, demo_newsroom: Any) -> None:
+    request = _request(demo_newsroom)
+    first = services.contribution_start(newsroom=demo_newsroom, request=request)
+    second = services.contribution_start(newsroom=demo_newsroom, request=request)
+    assert first.contribution.id == second.contribution.id
+    assert first.client_secret == second.client_secret
+    browser.card_set_up(second.client_secret)
+    assert services.contribution_pay(contribution=second.contribution).state == "done"
+    assert services.contribution_start(newsroom=demo_newsroom, request=request).state == "done"
+    assert Contribution.objects.count() == 1
+
+
+def test_lost_answer_from_stripe_then_retry_charges_once(
+    localstripe: str, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request dies after localstripe created and charged the intent, before we stored its id.
+
+    Why the retry cannot charge again: before the create call, attempt_begin committed
+    provider_attempted_at on our row; the intent carries metadata checkout=<request_key>. The retry finds the
+    marker set and no stored id, so it looks the intent up by that metadata (localstripe: list; Stripe:
+    search, plus the same idempotency key) and adopts it instead of creating a second one.
+    """
+    real_create = gateway.payment_intent_create
+
+    def create_then_lose_the_answer(**kwargs: Any) -> Any:
+        real_create(**kwargs)  # reached localstripe: the card is charged
+        raise gateway.GatewayUnavailable("connection reset while reading the answer", kind="unavailable")
+
+    started = services.contribution_start(newsroom=demo_newsroom, request=_request(demo_newsroom))
+    browser.card_set_up(started.client_secret)
+    monkeypatch.setattr(gateway, "payment_intent_create", create_then_lose_the_answer)
+    with pytest.raises(CheckoutProblem) as lost:
+        services.contribution_pay(contribution=started.contribution)
+    assert (lost.value.code, lost.value.status) == ("unconfirmed", 503)
+    assert "you will not be charged twice" in lost.value.message
+    contribution = Contribution.objects.get(id=started.contribution.id)
+    assert contribution.provider_payment_intent_id == ""  # the id never reached our database
+    assert contribution.provider_attempted_at is not None
+    assert len(browser.charges_for(contribution.request_key)) == 1
+
+    monkeypatch.setattr(gateway, "payment_intent_create", real_create)
+    retried = services.contribution_pay(contribution=contribution)
+    assert retried.state == "done"
+    assert len(browser.charges_for(contribution.request_key)) == 1
+    contribution.refresh_from_db()
+    assert contribution.provider_payment_intent_id
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+
+
+def test_lost_answer_for_a_subscription_then_retry_subscribes_once(
+    localstripe: str, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_create = gateway.subscription_create
+
+    def create_then_lose_the_answer(**kwargs: Any) -> Any:
+        real_create(**kwargs)
+        raise gateway.GatewayUnavailable("timeout", kind="unavailable")
+
+    started = services.contribution_start(
+        newsroom=demo_newsroom, request=_request(demo_newsroom, frequency="monthly", amount=200)
+    )
+    browser.card_set_up(started.client_secret)
+    monkeypatch.setattr(gateway, "subscription_create", create_then_lose_the_answer)
+    with pytest.raises(CheckoutProblem):
+        services.contribution_pay(contribution=started.contribution)
+    monkeypatch.setattr(gateway, "subscription_create", real_create)
+    assert services.contribution_pay(contribution=started.contribution).state == "done"
+    customer = Contribution.objects.get(id=started.contribution.id).supporter.provider_customer_id
+    subscriptions = list(gateway.subscriptions_list(customer_id=customer))
+    assert len(subscriptions) == 1
+    assert Payment.objects.filter(contribution=started.contribution).count() == 1
+
+
+def test_start_again_after_a_lost_answer_resumes_the_payment(
+    localstripe: str, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader clicks again after 'please try again': the page's start call must lead to pay, not a new set-up."""
+    real_create = gateway.payment_intent_create
+
+    def lost(**kwargs: Any) -> Any:
+        real_create(**kwargs)
+        raise gateway.GatewayUnavailable("timeout", kind="unavailable")
+
+    request = _request(demo_newsroom)
+    started = services.contribution_start(newsroom=demo_newsroom, request=request)
+    browser.card_set_up(started.client_secret)
+    monkeypatch.setattr(gateway, "payment_intent_create", lost)
+    with pytest.raises(CheckoutProblem):
+        services.contribution_pay(contribution=started.contribution)
+    monkeypatch.setattr(gateway, "payment_intent_create", real_create)
+    again = services.contribution_start(newsroom=demo_newsroom, request=request)
+    assert again.state == "pay"
+    assert services.contribution_pay(contribution=again.contribution).state == "done"
+    assert len(browser.charges_for(request.request_key)) == 1
+
+
+def test_sepa_one_off_in_euros_and_a_failing_iban_settled_by_the_ledger(localstripe: str, demo_newsroom: Any) -> None:
+    good = services.contribution_start(
+        newsroom=demo_newsroom, request=_request(demo_newsroom, currency="EUR", amount=900, method="sepa_debit")
+    )
+    browser.iban_set_up(good.client_secret, "DE89370400440532013000")
+    # localstripe reports a good debit succeeded at once; Stripe says processing for days. Both are fine.
+    assert services.contribution_pay(contribution=good.contribution).state in ("done", "processing")
+    bad = services.contribution_start(
+        newsroom=demo_newsroom,
+        request=_request(demo_newsroom, currency="EUR", amount=900, method="sepa_debit", email="other@example.org"),
+    )
+    browser.iban_set_up(bad.client_secret, "DE62370400440532013001")  # fails asynchronously at localstripe
+    assert services.contribution_pay(contribution=bad.contribution).state == "processing"
+    time.sleep(0.8)  # localstripe settles SEPA debits after half a second
+    good_intent = Contribution.objects.get(id=good.contribution.id).provider_payment_intent_id
+    bad_intent = Contribution.objects.get(id=bad.contribution.id).provider_payment_intent_id
+    assert ledger.payment_intent_sync(intent_id=good_intent).status == Contribution.Status.SUCCEEDED
+    assert ledger.payment_intent_sync(intent_id=bad_intent).status == Contribution.Status.FAILED
+    assert list(Payment.objects.values_list("amount", "currency")) == [(900, "EUR")]

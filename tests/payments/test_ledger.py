@@ -1,0 +1,187 @@
+"""The ledger's sync services against localstripe: idempotent, order-independent, once-only effects."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import secrets
+from email.header import decode_header, make_header
+from typing import Any
+
+import pytest
+
+from readerfund.checkout import services
+from readerfund.checkout.validation import checkout_request_parse
+from readerfund.notifications.delivery import outbox_deliver
+from readerfund.notifications.models import OutboxMessage
+from readerfund.payments import gateway, ledger
+from readerfund.payments.models import Contribution, ConversionCount, Payment, Refund
+from tests.checkout import stripe_browser as browser
+
+pytestmark = pytest.mark.django_db
+Status = Contribution.Status
+
+
+def _paid(newsroom: Any, *, frequency: str = "one_off", amount: int = 1000, card: str = browser.GOOD) -> Contribution:
+    variant = newsroom.campaigns.get().variants.get(key="b")
+    data = {
+        "request_key": secrets.token_urlsafe(24),
+        "frequency": frequency,
+        "amount": amount,
+        "currency": "USD",
+        "email": f"reader-{secrets.token_hex(3)}@example.org",
+        "receipt": True,
+        "variant": variant.id,
+        "locale": "ru",
+    }
+    started = services.contribution_start(newsroom=newsroom, request=checkout_request_parse(data, newsroom=newsroom))
+    browser.card_set_up(started.client_secret, card)
+    services.contribution_pay(contribution=started.contribution)
+    return Contribution.objects.get(id=started.contribution.id)
+
+
+def _key() -> str:
+    return f"test-{secrets.token_hex(6)}"
+
+
+def test_payment_intent_sync_is_idempotent(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _paid(demo_newsroom)
+    for _ in range(3):
+        assert ledger.payment_intent_sync(intent_id=contribution.provider_payment_intent_id) == contribution
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+    assert ConversionCount.objects.get().count == 1
+    receipt = OutboxMessage.objects.get()
+    assert (receipt.template, receipt.locale, receipt.message_key) == (
+        "receipt",
+        "ru",
+        f"receipt-{Payment.objects.get().id}",
+    )
+
+
+def test_payment_intent_sync_adopts_an_intent_whose_id_was_never_stored(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _paid(demo_newsroom)
+    intent_id = contribution.provider_payment_intent_id
+    Payment.objects.all().delete()
+    Contribution.objects.filter(id=contribution.id).update(provider_payment_intent_id="", status=Status.PENDING)
+    synced = ledger.payment_intent_sync(intent_id=intent_id)
+    assert synced is not None and synced.id == contribution.id
+    assert (synced.status, synced.provider_payment_intent_id) == (Status.SUCCEEDED, intent_id)
+
+
+def test_unknown_intent_is_not_ours(localstripe: str, demo_newsroom: Any) -> None:
+    card = {"number": browser.GOOD, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+    method = browser.client().v1.payment_methods.create(params={"type": "card", "card": card})
+    intent = gateway.payment_intent_create(
+        amount=500, currency="USD", payment_method_id=method.id, metadata={}, idempotency_key=_key()
+    )
+    assert ledger.payment_intent_sync(intent_id=intent.id) is None
+    assert not Payment.objects.exists()
+
+
+def test_failed_intent_fails_with_reason_and_a_stale_read_never_undoes_a_payment(
+    localstripe: str, demo_newsroom: Any
+) -> None:
+    failed = _paid(demo_newsroom, card=browser.FAILS_WHEN_CHARGED)
+    assert ledger.payment_intent_sync(intent_id=failed.provider_payment_intent_id).status == Status.FAILED
+    assert Contribution.objects.get(id=failed.id).failure_reason == "card_declined"
+
+    paid = _paid(demo_newsroom)
+    intent = gateway.payment_intent_get(intent_id=paid.provider_payment_intent_id)
+    stale = dataclasses.replace(intent, status="requires_action")
+    assert ledger.contribution_apply_intent(contribution=paid, intent=stale).status == Status.SUCCEEDED
+
+
+def test_subscription_sync_follows_the_subscription(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _paid(demo_newsroom, frequency="monthly", amount=300)
+    assert contribution.status == Status.ACTIVE
+    assert ledger.subscription_sync(subscription_id=contribution.provider_subscription_id).status == Status.ACTIVE
+    gateway.subscription_cancel(subscription_id=contribution.provider_subscription_id, idempotency_key=_key())
+    assert ledger.subscription_sync(subscription_id=contribution.provider_subscription_id).status == Status.CANCELED
+    assert ledger.subscription_sync(subscription_id="sub_unknown") is None
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+    assert ConversionCount.objects.get(frequency="monthly").count == 1
+
+
+def test_renewals_past_due_and_recovery_in_any_order(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _paid(demo_newsroom, frequency="monthly", amount=500)
+    subscription = gateway.subscription_get(subscription_id=contribution.provider_subscription_id)
+    customer = subscription.customer
+
+    failing = browser.client().v1.payment_methods.create(
+        params={
+            "type": "card",
+            "card": {"number": browser.FAILS_WHEN_CHARGED, "exp_month": 1, "exp_year": 2035, "cvc": "123"},
+        }
+    )
+    gateway.payment_method_attach(payment_method_id=failing.id, customer_id=customer, idempotency_key=_key())
+    gateway.customer_default_payment_method_set(
+        customer_id=customer, payment_method_id=failing.id, idempotency_key=_key()
+    )
+    renewal = gateway.invoice_create(customer_id=customer, subscription_id=subscription.id, idempotency_key=_key())
+    with contextlib.suppress(gateway.PaymentDeclined):
+        gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
+    assert ledger.invoice_sync(invoice_id=renewal.id) is None
+    assert Contribution.objects.get(id=contribution.id).status == Status.PAST_DUE
+
+    gateway.customer_default_payment_method_set(
+        customer_id=customer, payment_method_id=subscription.payment_intent.payment_method, idempotency_key=_key()
+    )
+    gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
+    payment = ledger.invoice_sync(invoice_id=renewal.id)
+    assert payment is not None and payment.recovered and payment.amount == 500
+    assert Contribution.objects.get(id=contribution.id).status == Status.ACTIVE
+    # The first invoice's sync arriving late, and the same again: nothing moves.
+    first = ledger.invoice_sync(invoice_id=subscription.latest_invoice)
+    assert first is not None and not first.recovered
+    ledger.invoice_sync(invoice_id=renewal.id)
+    assert Contribution.objects.get(id=contribution.id).status == Status.ACTIVE
+    assert Payment.objects.filter(contribution=contribution).count() == 2
+    assert OutboxMessage.objects.filter(message_key__startswith="receipt-").count() == 2
+    assert ConversionCount.objects.get(frequency="monthly").count == 1
+
+
+def test_refunds_are_recorded_once_each(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _paid(demo_newsroom, amount=1000)
+    intent_id = contribution.provider_payment_intent_id
+    charge_id = gateway.payment_intent_get(intent_id=intent_id).latest_charge
+    gateway.refund_create(payment_intent_id=intent_id, amount=300, idempotency_key=_key())
+    for _ in range(2):
+        payment = ledger.charge_refund_sync(charge_id=charge_id)
+    assert payment is not None
+    assert (payment.amount_refunded, payment.status) == (300, Payment.Status.PARTIALLY_REFUNDED)
+    gateway.refund_create(payment_intent_id=intent_id, amount=700, idempotency_key=_key())
+    payment = ledger.payment_intent_refund_sync(intent_id=intent_id)
+    assert payment is not None
+    assert (payment.amount_refunded, payment.status) == (1000, Payment.Status.REFUNDED)
+    assert Refund.objects.filter(payment=payment).count() == 2
+
+
+def test_a_refund_seen_before_its_payment_records_both(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _paid(demo_newsroom, amount=800)
+    intent_id = contribution.provider_payment_intent_id
+    Payment.objects.all().delete()
+    Contribution.objects.filter(id=contribution.id).update(status=Status.PENDING)
+    gateway.refund_create(payment_intent_id=intent_id, amount=None, idempotency_key=_key())
+    charge_id = gateway.payment_intent_get(intent_id=intent_id).latest_charge
+    payment = ledger.charge_refund_sync(charge_id=charge_id)
+    assert payment is not None and payment.status == Payment.Status.REFUNDED
+    assert Contribution.objects.get(id=contribution.id).status == Status.SUCCEEDED
+
+
+def test_receipts_in_russian_and_english_with_a_neutral_subject(
+    localstripe: str, demo_newsroom: Any, smtp_server: Any
+) -> None:
+    russian = _paid(demo_newsroom, frequency="monthly", amount=500)
+    english = _paid(demo_newsroom, amount=700)
+    Contribution.objects.filter(id=english.id).update(locale="en")
+    OutboxMessage.objects.filter(message_key=f"receipt-{english.payments.get().id}").update(locale="en")
+    for message in OutboxMessage.objects.order_by("id"):
+        assert outbox_deliver(message_id=message.id) == "sent"
+    received = smtp_server.wait_for(2)
+    subjects = sorted(str(make_header(decode_header(m["Subject"]))) for m in received)
+    assert subjects[0].startswith("Your receipt") and subjects[1].startswith("Ваша квитанция")
+    bodies = [m.get_payload(0).get_payload(decode=True).decode() for m in received]
+    assert any("ежемесячный взнос $5" in body for body in bodies)
+    assert any("contribution of $7" in body for body in bodies)
+    assert all("Gazette" not in subject for subject in subjects)  # the outlet is not named in the inbox
+    assert russian.status == Status.ACTIVE
