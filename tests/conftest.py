@@ -24,6 +24,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @pytest.fixture(autouse=True)
+def _demo_site_on(settings: Any) -> None:
+    """The demo's article pages are the browser tests' newsroom site."""
+    settings.DEMO = True
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_caches() -> Iterator[None]:
     from readerfund.appeals import counters
     from readerfund.appeals.selectors import published_cache_clear

@@ -33,6 +33,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 # Base URL at which this deployment is reached by readers; used in e-mails and the embed.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
+# The demo site (sample articles under /<newsroom>/, /demo/outbox/). `readerfund demo` turns it on;
+# off in production, where those paths answer 404.
+DEMO = env_bool("READERFUND_DEMO", False)
 VAR_DIR = Path(env("READERFUND_VAR_DIR", str(PROJECT_DIR / "var")))
 
 INSTALLED_APPS = [

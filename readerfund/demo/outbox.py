@@ -24,6 +24,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from readerfund.demo import processes
+from readerfund.demo.views import demo_only
 from readerfund.newsrooms.models import Newsroom
 from readerfund.reminders.models import Reminder
 from readerfund.reminders.services import reminder_hand_over
@@ -65,6 +66,7 @@ def outbox_messages(directory: Path, *, limit: int = SHOWN) -> list[dict[str, An
 
 
 def outbox(request: HttpRequest) -> HttpResponse:
+    demo_only()
     directory = outbox_dir()
     if not directory.is_dir():
         raise Http404("The outbox exists only in the demo (make demo).")

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from readerfund.newsrooms.models import Membership, Newsroom
@@ -13,3 +15,10 @@ class NewsroomAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "default_locale", "default_currency")
     prepopulated_fields = {"slug": ("name",)}
     inlines = [MembershipInline]
+
+    def save_model(self, request: Any, obj: Newsroom, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The published document carries the newsroom's name and colours.
+        from readerfund.appeals.services import appeals_publish
+
+        appeals_publish(newsroom=obj)

@@ -43,6 +43,13 @@ def test_seed_is_idempotent_and_mirrors_the_appeal() -> None:
         assert min(variant.amounts["USD"]["monthly"]) == 200
 
 
+def test_demo_site_is_off_unless_asked_for(client: Client, demo_newsroom, settings) -> None:
+    settings.DEMO = False
+    assert client.get("/demo/").status_code == 404
+    assert client.get("/demo/outbox/").status_code == 404
+    assert client.get("/").status_code == 404
+
+
 def test_root_leads_to_the_demo_article(client: Client) -> None:
     response = client.get("/")
     assert response.status_code == 302

@@ -28,11 +28,13 @@ class Command(BaseCommand):
         site_url = f"http://127.0.0.1:{port}"
         stripe_base = f"http://127.0.0.1:{stripe_port}"
         env = {
+            "READERFUND_DEMO": "1",
             "SITE_URL": site_url,
             "STRIPE_API_BASE": stripe_base,
             "STRIPE_JS_URL": f"{stripe_base}/js.stripe.com/v3/",
         }
         os.environ.update(env)
+        settings.DEMO = True
         call_command("migrate", interactive=False, verbosity=0)
         settings.SITE_URL = site_url
         call_command("seed_demo")
