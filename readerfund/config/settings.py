@@ -163,7 +163,7 @@ TASKS = {
         "BACKEND": env("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
     }
 }
-# How often `readerfund worker` looks for due reminders and lost e-mails.
+# How often `readerfund worker` runs its periodic jobs: due reminders, lost e-mails, lost webhook events.
 WORKER_SCAN_SECONDS = float(env("WORKER_SCAN_SECONDS", "30"))
 
 # --- logging: never a reader's IP, user agent or address -----------------------------------------

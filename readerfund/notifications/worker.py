@@ -22,6 +22,7 @@ logger = logging.getLogger(__name__)
 PERIODIC_JOBS = (
     "readerfund.reminders.services.reminders_due_send",
     "readerfund.notifications.services.outbox_retry_due",
+    "readerfund.payments.webhooks.webhook_events_requeue",
     "readerfund.core.ratelimit.rate_limit_prune",
 )
 

@@ -179,6 +179,10 @@ def setup_intent_get(*, setup_intent_id: str) -> GatewaySetupIntent:
 
 # --- one-off payments ------------------------------------------------------------------------------
 
+# The latest charge's `created` is when the money moved (GatewayIntent.charged_at): the payment's date.
+_INTENT_EXPAND = ["latest_charge"]
+_LIST_EXPAND = ["data.latest_charge"]
+
 
 def payment_intent_create(
     *,
@@ -200,6 +204,7 @@ def payment_intent_create(
         "payment_method_types": [payment_method_type],
         "metadata": metadata,
         "confirm": True,
+        "expand": _INTENT_EXPAND,
     }
     if customer_id:
         params["customer"] = customer_id
@@ -226,7 +231,7 @@ def payment_intent_create(
 
 def payment_intent_get(*, intent_id: str) -> GatewayIntent:
     with _provider_errors():
-        return intent_from(_client().v1.payment_intents.retrieve(intent_id))
+        return intent_from(_client().v1.payment_intents.retrieve(intent_id, params={"expand": _INTENT_EXPAND}))
 
 
 def payment_intent_find(*, metadata_key: str, metadata_value: str) -> GatewayIntent | None:
@@ -240,11 +245,11 @@ def payment_intent_find(*, metadata_key: str, metadata_value: str) -> GatewayInt
     with _provider_errors():
         if not settings.STRIPE_API_BASE:
             query = f"metadata['{metadata_key}']:'{metadata_value}'"
-            found = client.v1.payment_intents.search(params={"query": query, "limit": 1})
+            found = client.v1.payment_intents.search(params={"query": query, "limit": 1, "expand": _LIST_EXPAND})
             return intent_from(found.data[0]) if found.data else None
         matches = [
             intent_from(item)
-            for item in client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+            for item in client.v1.payment_intents.list(params={"limit": 100, "expand": _LIST_EXPAND}).auto_paging_iter()
             if (raw_dict(item).get("metadata") or {}).get(metadata_key) == metadata_value
         ]
     return max(matches, key=lambda intent: intent.created) if matches else None
@@ -361,6 +366,36 @@ def invoice_pay(*, invoice_id: str, idempotency_key: str) -> GatewayInvoice:
     """Raises PaymentDeclined when the charge fails; the invoice then stays open."""
     with _provider_errors():
         return invoice_from(_client().v1.invoices.pay(invoice_id, options=_write(idempotency_key)))
+
+
+def invoice_failed_attempt_seen(*, invoice: GatewayInvoice) -> bool:
+    """Whether a charge for this invoice failed at some point (its later payment is then a recovery).
+
+    Stripe counts automatic retries in attempt_count, but a manual payment after a failure (the
+    supporter's new card, invoices.pay) leaves it at 1; localstripe never raises it and retries with a
+    new PaymentIntent. A failed charge pointing at the invoice (directly, or through its intent) is
+    what both keep, so look for one among the customer's charges since the invoice was made.
+    """
+    if invoice.attempt_count > 1:
+        return True
+    if not invoice.customer:
+        return False
+    params: Any = {
+        "customer": invoice.customer,
+        "created": {"gt": invoice.created - 1},
+        "limit": 100,
+        "expand": ["data.payment_intent"],
+    }
+    with _provider_errors():
+        for item in _client().v1.charges.list(params=params).auto_paging_iter():
+            raw = raw_dict(item)
+            if raw.get("status") != "failed":
+                continue
+            intent = raw.get("payment_intent")
+            intent_invoice = object_id(intent.get("invoice")) if isinstance(intent, dict) else ""
+            if invoice.id in (object_id(raw.get("invoice")), intent_invoice):
+                return True
+    return False
 
 
 def subscription_invoice_ids(*, subscription_id: str) -> list[str]:

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from readerfund.payments import ledger
-from readerfund.payments.models import Contribution, Payment, WebhookEvent
+from readerfund.payments.models import Contribution, WebhookEvent
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +40,10 @@ def _invoice_paid(obj: dict[str, Any]) -> bool:
 
 
 def _invoice_failed(obj: dict[str, Any]) -> bool:
-    invoice_id = str(obj["id"])
-    payment = ledger.invoice_sync(invoice_id=invoice_id)
-    if payment is not None:
-        # The invoice failed once and is paid now: whichever of the two events we see first, the
-        # payment is a recovery (localstripe retries with a new PaymentIntent, so only this event says so).
-        Payment.objects.filter(id=payment.id, recovered=False).update(recovered=True)
-        return True
-    return _ours(obj.get("subscription"))
+    # The signed event itself is evidence that an attempt failed: if the invoice is paid by now, the
+    # ledger records the payment as a recovery, whichever of the two events arrives first.
+    payment = ledger.invoice_sync(invoice_id=str(obj["id"]), failed_attempt_seen=True)
+    return payment is not None or _ours(obj.get("subscription"))
 
 
 def _subscription(obj: dict[str, Any]) -> bool:

@@ -13,6 +13,8 @@ when `counted_at` is first set, the receipt e-mail is queued under the key `rece
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -58,6 +60,11 @@ def _locked(contribution_id: int) -> Contribution:
     return Contribution.objects.select_for_update().select_related("supporter", "newsroom").get(id=contribution_id)
 
 
+def _when(unix_time: int) -> datetime | None:
+    """The provider's timestamp as an aware datetime; None when it did not give one."""
+    return datetime.fromtimestamp(unix_time, tz=UTC) if unix_time > 0 else None
+
+
 def _failure_reason(intent: GatewayIntent) -> str:
     error = intent.last_error
     if error is None:
@@ -87,7 +94,11 @@ def _payment_record(
     invoice_id: str = "",
     charge_id: str = "",
     recovered: bool = False,
+    paid_at: datetime | None = None,
 ) -> Payment:
+    """One Payment per provider payment id. `paid_at` is the provider's time of the charge: the date
+    in exports and receipts must not depend on when (or how late) we heard of it. An existing row
+    takes what a later read knows better: its charge id, the provider's time, a recovery."""
     payment, created = Payment.objects.get_or_create(
         provider_payment_id=provider_payment_id,
         defaults={
@@ -98,13 +109,23 @@ def _payment_record(
             "provider_invoice_id": invoice_id,
             "provider_charge_id": charge_id,
             "recovered": recovered,
-            "paid_at": timezone.now(),
+            "paid_at": paid_at or timezone.now(),
         },
     )
     if created:
         receipt_queue(payment=payment, contribution=contribution)
-    elif charge_id and not payment.provider_charge_id:
-        Payment.objects.filter(id=payment.id).update(provider_charge_id=charge_id)
+        return payment
+    updates: dict[str, object] = {}
+    if charge_id and not payment.provider_charge_id:
+        updates["provider_charge_id"] = charge_id
+    if paid_at is not None and payment.paid_at != paid_at:
+        updates["paid_at"] = paid_at
+    if recovered and not payment.recovered:
+        updates["recovered"] = True
+    if updates:
+        Payment.objects.filter(id=payment.id).update(**updates)
+        for name, value in updates.items():
+            setattr(payment, name, value)
     return payment
 
 
@@ -123,6 +144,7 @@ def contribution_apply_intent(*, contribution: Contribution, intent: GatewayInte
                 amount=intent.amount,
                 currency=intent.currency,
                 charge_id=intent.latest_charge,
+                paid_at=_when(intent.charged_at or intent.created),
             )
             updates.update(status=Status.SUCCEEDED, failure_reason="")
             conversion_count(contribution=contribution)
@@ -188,10 +210,11 @@ def _subscription_status(subscription: GatewaySubscription, current: str) -> tup
 def contribution_apply_subscription(*, contribution: Contribution, subscription: GatewaySubscription) -> Contribution:
     """Write what a subscription's current state implies, including its latest invoice if paid."""
     invoice = gateway.invoice_get(invoice_id=subscription.latest_invoice) if subscription.latest_invoice else None
+    facts = _invoice_payment_facts(invoice) if invoice is not None and invoice.paid else None
     with transaction.atomic():
         contribution = _locked(contribution.id)
-        if invoice is not None and invoice.paid:
-            _invoice_payment_record(contribution=contribution, invoice=invoice)
+        if invoice is not None and facts is not None:
+            _invoice_payment_record(contribution=contribution, invoice=invoice, facts=facts)
         status, reason = _subscription_status(subscription, contribution.status)
         updates: dict[str, object] = {}
         if not contribution.provider_subscription_id:
@@ -228,18 +251,44 @@ def subscription_sync(*, subscription_id: str) -> Contribution | None:
     return contribution_apply_subscription(contribution=contribution, subscription=subscription)
 
 
-def _invoice_payment_record(*, contribution: Contribution, invoice: GatewayInvoice) -> Payment:
-    charge_id = invoice.charge
-    if not charge_id and invoice.payment_intent:
-        charge_id = gateway.payment_intent_get(intent_id=invoice.payment_intent).latest_charge
+@dataclass(frozen=True)
+class _InvoicePayment:
+    """What the provider says about a paid invoice's payment, read before any row is locked (on
+    SQLite a transaction holds the database's one write lock, so no HTTP call may run inside it)."""
+
+    charge_id: str
+    paid_at: datetime | None
+    recovered: bool
+
+
+def _invoice_payment_facts(invoice: GatewayInvoice, *, failed_attempt_seen: bool = False) -> _InvoicePayment:
+    """A paid invoice's payment is a recovery when an attempt to pay *that invoice* failed first. This
+    reads the invoice's own history at the provider, never our contribution's status at the time, so
+    events in any order, or a reconcile from nothing, give the same answer."""
+    charge_id, charged_at = invoice.charge, 0
+    if invoice.payment_intent and not (charge_id and invoice.paid_at):
+        intent = gateway.payment_intent_get(intent_id=invoice.payment_intent)
+        charge_id, charged_at = charge_id or intent.latest_charge, intent.charged_at
+    recovered = (
+        failed_attempt_seen
+        or Payment.objects.filter(provider_payment_id=invoice.payment_intent or invoice.id, recovered=True).exists()
+        or gateway.invoice_failed_attempt_seen(invoice=invoice)
+    )
+    return _InvoicePayment(
+        charge_id=charge_id, paid_at=_when(invoice.paid_at or charged_at or invoice.created), recovered=recovered
+    )
+
+
+def _invoice_payment_record(*, contribution: Contribution, invoice: GatewayInvoice, facts: _InvoicePayment) -> Payment:
     return _payment_record(
         contribution=contribution,
         provider_payment_id=invoice.payment_intent or invoice.id,
         amount=invoice.amount_paid,
         currency=invoice.currency,
         invoice_id=invoice.id,
-        charge_id=charge_id,
-        recovered=contribution.status in (Status.PAST_DUE, Status.FAILED),
+        charge_id=facts.charge_id,
+        recovered=facts.recovered,
+        paid_at=facts.paid_at,
     )
 
 
@@ -252,10 +301,14 @@ def _invoice_failed(invoice: GatewayInvoice) -> bool:
     return intent.status == "requires_payment_method" and intent.last_error is not None
 
 
-def invoice_sync(*, invoice_id: str) -> Payment | None:
-    """A paid invoice records one Payment for its subscription's contribution (recovered=True when the
-    contribution was past_due/failed before) and makes it active; a failed renewal makes it past_due.
-    Only the subscription's latest invoice moves the status, so an old invoice's event changes nothing."""
+def invoice_sync(*, invoice_id: str, failed_attempt_seen: bool = False) -> Payment | None:
+    """A paid invoice records one Payment for its subscription's contribution (recovered=True when an
+    attempt to pay that invoice failed first) and makes it active; a failed renewal makes it past_due.
+    Only the subscription's latest invoice moves the status, so an old invoice's event changes nothing.
+
+    `failed_attempt_seen`: the caller holds the provider's signed word that an attempt failed (an
+    invoice.payment_failed event), which counts as that history even where the provider's reads lack it.
+    """
     invoice = gateway.invoice_get(invoice_id=invoice_id)
     if not invoice.subscription:
         return None
@@ -270,9 +323,12 @@ def invoice_sync(*, invoice_id: str) -> Payment | None:
     if contribution is None:
         return None
     failed = _invoice_failed(invoice)
+    facts = _invoice_payment_facts(invoice, failed_attempt_seen=failed_attempt_seen) if invoice.paid else None
     with transaction.atomic():
         contribution = _locked(contribution.id)
-        payment = _invoice_payment_record(contribution=contribution, invoice=invoice) if invoice.paid else None
+        payment = None
+        if facts is not None:
+            payment = _invoice_payment_record(contribution=contribution, invoice=invoice, facts=facts)
         latest = subscription is not None and subscription.latest_invoice == invoice.id
         updates: dict[str, object] = {}
         if not contribution.provider_subscription_id and subscription is not None:
@@ -317,7 +373,7 @@ def charge_refund_sync(*, charge_id: str) -> Payment | None:
                         "payment": payment,
                         "amount": refund.amount,
                         "currency": refund.currency or payment.currency,
-                        "created_at": timezone.now(),
+                        "created_at": _when(refund.created) or timezone.now(),
                     },
                 )
         refunded = sum(payment.refunds.values_list("amount", flat=True))

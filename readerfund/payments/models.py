@@ -182,6 +182,13 @@ class WebhookEvent(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The processing task last enqueued: the worker's periodic scan re-enqueues an event whose task
+    # was lost (payments.webhooks.webhook_events_requeue).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "received_at"], name="webhook_event_status_received")]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

@@ -102,6 +102,8 @@ class GatewayIntent:
     invoice: str = ""
     created: int = 0
     metadata: dict[str, str] = field(default_factory=dict)
+    # Unix time of the latest charge (when the money moved), when the gateway read it; 0 if unknown.
+    charged_at: int = 0
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class GatewayInvoice:
     charge: str
     attempt_count: int
     created: int
+    paid_at: int = 0  # Unix time the provider marked it paid (status_transitions.paid_at); 0 if unpaid
 
 
 @dataclass(frozen=True)

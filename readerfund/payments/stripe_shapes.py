@@ -40,6 +40,7 @@ def last_error_from(raw: dict[str, Any] | None) -> GatewayLastError | None:
 
 def intent_from(obj: Any) -> GatewayIntent:
     raw = raw_dict(obj)
+    charge = raw.get("latest_charge")  # an object when the read expanded it
     return GatewayIntent(
         id=raw["id"],
         status=raw.get("status") or "",
@@ -53,6 +54,7 @@ def intent_from(obj: Any) -> GatewayIntent:
         invoice=object_id(raw.get("invoice")),
         created=int(raw.get("created") or 0),
         metadata=dict(raw.get("metadata") or {}),
+        charged_at=int(charge.get("created") or 0) if isinstance(charge, dict) else 0,
     )
 
 
@@ -106,6 +108,7 @@ def invoice_from(obj: Any) -> GatewayInvoice:
         charge=object_id(raw.get("charge")),
         attempt_count=int(raw.get("attempt_count") or 0),
         created=int(raw.get("created") or 0),
+        paid_at=int((raw.get("status_transitions") or {}).get("paid_at") or 0),
     )
 
 

@@ -8,10 +8,13 @@ from Stripe and whether we have seen the event before, so it stays fast and Stri
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -24,6 +27,72 @@ logger = logging.getLogger(__name__)
 
 # Stripe's events are usually a few KB; an invoice with many lines can reach a few hundred KB.
 MAX_EVENT_BYTES = 1024 * 1024
+# An event not processed this long after it was stored (or last enqueued) lost its task: the process
+# died between the commit and the enqueue, or a worker died running it. Longer than any live run.
+REQUEUE_AFTER_SECONDS = 300
+# A failed event is tried again after a backoff, this many times in all; then `readerfund reconcile`.
+MAX_ATTEMPTS = 6
+# What a client is told to wait when the database is busy (Stripe retries 5xx on its own schedule).
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def webhook_event_enqueue(*, event_row_ids: list[int]) -> None:
+    """Enqueue processing and note the task on the row, so the periodic scan can tell a waiting task
+    from a lost one."""
+    for row_id in event_row_ids:
+        # Task arguments are stored in the task table: the row id only, never the payload.
+        result = webhook_event_process_task.enqueue(event_row_id=row_id)
+        WebhookEvent.objects.filter(id=row_id).update(enqueued_at=timezone.now(), task_id=result.id)
+
+
+def _retry_backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(3600, 60 * 2 ** max(attempts - 1, 0)))
+
+
+def _task_waiting(task_id: str, *, now: datetime) -> bool:
+    from django_tasks.base import TaskResultStatus
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    if not task_id:
+        return False
+    try:
+        result = webhook_event_process_task.get_result(task_id)
+    except TaskResultDoesNotExist:
+        return False
+    if result.status == TaskResultStatus.READY:
+        return True
+    # Running for longer than any live run takes means its worker died holding it.
+    started = result.started_at
+    return (
+        result.status == TaskResultStatus.RUNNING
+        and started is not None
+        and started > now - timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    )
+
+
+def webhook_events_requeue(*, now: datetime | None = None) -> int:
+    """Periodic (readerfund worker): enqueue again events whose processing was lost, and failed ones
+    whose backoff has passed, as notifications.services.outbox_retry_due does for e-mail.
+
+    An event whose task still waits in the queue is left alone; a duplicate task would be harmless
+    anyway (a processed event is not processed again, and every sync is idempotent).
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    not_recently_enqueued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
+    received = Q(not_recently_enqueued, status=WebhookEvent.Status.RECEIVED, received_at__lt=stale)
+    failed = Q(status=WebhookEvent.Status.FAILED, attempts__lt=MAX_ATTEMPTS, processed_at__isnull=False)
+    rows = WebhookEvent.objects.filter(received | failed).values_list("id", "attempts", "processed_at", "task_id")
+    lost = []
+    for row_id, attempts, processed_at, task_id in rows[:500]:
+        if processed_at is not None and processed_at + _retry_backoff(attempts) > now:
+            continue  # failed: still backing off
+        if not _task_waiting(task_id, now=now):
+            lost.append(row_id)
+    if lost:
+        logger.info("re-enqueueing %d webhook event(s)", len(lost))
+        webhook_event_enqueue(event_row_ids=lost)
+    return len(lost)
 
 
 def webhook_event_store(*, event: dict[str, Any]) -> tuple[WebhookEvent, bool]:
@@ -43,10 +112,11 @@ def webhook_event_store(*, event: dict[str, Any]) -> tuple[WebhookEvent, bool]:
         except IntegrityError:
             # Two deliveries of one event raced; the other one stored it and enqueued it.
             return WebhookEvent.objects.get(event_id=event_id), False
-        transaction.on_commit(lambda: webhook_event_process_task.enqueue(event_row_id=row.id))
+        transaction.on_commit(lambda: webhook_event_enqueue(event_row_ids=[row.id]))
         return row, True
-    if existing.status == WebhookEvent.Status.FAILED:
-        transaction.on_commit(lambda: webhook_event_process_task.enqueue(event_row_id=existing.id))
+    never_enqueued = existing.status == WebhookEvent.Status.RECEIVED and existing.enqueued_at is None
+    if existing.status == WebhookEvent.Status.FAILED or never_enqueued:
+        transaction.on_commit(lambda: webhook_event_enqueue(event_row_ids=[existing.id]))
     return existing, False
 
 
@@ -98,5 +168,13 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         # Event ids and types are not personal data; the body and the caller's address stay out of logs.
         logger.warning("webhook refused: %s", exc.code)
         return exc.response()
-    row, created = webhook_event_store(event=event)
+    try:
+        row, created = webhook_event_store(event=event)
+    except OperationalError as exc:
+        # SQLite's one writer was busy past busy_timeout (or the database is unreachable). Not a 500:
+        # Stripe retries a 503 later, and an event stored but not enqueued is picked up by the worker.
+        logger.warning("webhook %s not stored, database busy: %s", event["type"], type(exc).__name__)
+        response = ApiError(503, "busy", "The database is busy; send the event again in a few seconds.").response()
+        response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return response
     return JsonResponse({"received": True, "event": row.event_id, "duplicate": not created})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -139,3 +140,19 @@ def test_event_verify_checks_stripes_signature(settings: Any) -> None:
     assert event["type"] == "payment_intent.succeeded"
     with pytest.raises(gateway.EventSignatureInvalid):
         gateway.event_verify(payload=payload + b" ", signature=f"t={stamp},v1={digest.hexdigest()}")
+
+
+def test_an_invoice_retried_by_stripe_counts_as_failed_without_asking_again() -> None:
+    invoice = gateway.GatewayInvoice(
+        id="in_1", status="paid", paid=True, subscription="sub_1", customer="", amount_due=500, amount_paid=500,
+        currency="USD", payment_intent="pi_1", charge="ch_1", attempt_count=2, created=1_700_000_000,
+    )  # fmt: skip
+    assert gateway.invoice_failed_attempt_seen(invoice=invoice) is True
+    assert gateway.invoice_failed_attempt_seen(invoice=dataclasses.replace(invoice, attempt_count=1)) is False
+
+
+def test_payment_intent_reads_carry_the_charge_time(localstripe: str) -> None:
+    intent = _intent()
+    charge = gateway.charge_get(charge_id=intent.latest_charge)
+    assert intent.charged_at == charge.created > 0
+    assert gateway.payment_intent_get(intent_id=intent.id).charged_at == charge.created

@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import secrets
+from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from readerfund.checkout import services
 from readerfund.checkout.validation import checkout_request_parse
@@ -17,6 +19,7 @@ from readerfund.notifications.models import OutboxMessage
 from readerfund.payments import gateway, ledger
 from readerfund.payments.models import Contribution, ConversionCount, Payment, Refund
 from tests.checkout import stripe_browser as browser
+from tests.payments import stripe_scenarios
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -185,3 +188,43 @@ def test_receipts_in_russian_and_english_with_a_neutral_subject(
     assert any("contribution of $7" in body for body in bodies)
     assert all("Gazette" not in subject for subject in subjects)  # the outlet is not named in the inbox
     assert russian.status == Status.ACTIVE
+
+
+@pytest.mark.parametrize(
+    "order",
+    [("first", "renewal", "subscription"), ("renewal", "first", "subscription"), ("subscription", "first", "renewal")],
+)
+@pytest.mark.parametrize("seen_before", [Status.PENDING, Status.PAST_DUE, Status.ACTIVE])
+def test_recovered_is_the_invoices_own_history_in_any_order(
+    localstripe: str, demo_newsroom: Any, order: tuple[str, ...], seen_before: str
+) -> None:
+    story = stripe_scenarios.renewal_recovered(demo_newsroom)
+    subscription_id = story.events[0]["data"]["object"]["id"]
+    invoices = list(dict.fromkeys(e["data"]["object"]["id"] for e in story.events if e["type"].startswith("invoice.")))
+    first, renewal = invoices
+    # Whatever an earlier event left the contribution at (the failure seen live, or nothing at all).
+    Contribution.objects.filter(id=story.contribution.id).update(status=seen_before)
+    syncs = {
+        "first": lambda: ledger.invoice_sync(invoice_id=first),
+        "renewal": lambda: ledger.invoice_sync(invoice_id=renewal),
+        "subscription": lambda: ledger.subscription_sync(subscription_id=subscription_id),
+    }
+    for name in order:
+        syncs[name]()
+    recovered = dict(Payment.objects.values_list("provider_invoice_id", "recovered"))
+    assert recovered == {first: False, renewal: True}
+    assert Contribution.objects.get(id=story.contribution.id).status == Status.ACTIVE
+
+
+def test_a_payment_recorded_early_takes_stripes_date_and_recovery_on_a_later_sync(
+    localstripe: str, demo_newsroom: Any
+) -> None:
+    story = stripe_scenarios.renewal_recovered(demo_newsroom)
+    renewal = [e["data"]["object"] for e in story.events if e["type"] == "invoice.payment_succeeded"][-1]
+    payment = ledger.invoice_sync(invoice_id=renewal["id"])
+    assert payment is not None
+    Payment.objects.filter(id=payment.id).update(recovered=False, paid_at=timezone.now() + timedelta(days=9))
+    ledger.invoice_sync(invoice_id=renewal["id"])
+    payment.refresh_from_db()
+    assert payment.recovered is True
+    assert payment.paid_at == datetime.fromtimestamp(renewal["status_transitions"]["paid_at"], tz=UTC)

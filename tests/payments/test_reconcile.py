@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import csv
 import io
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Contribution, Payment, Refund
@@ -105,3 +108,49 @@ def test_reconcile_reports_what_it_could_not_check(newsroom: Newsroom, settings:
         call_command("reconcile", "--newsroom", newsroom.slug, stdout=io.StringIO(), stderr=err)
     assert "could not check payment intent" in err.getvalue()
     assert not Payment.objects.exists()
+
+
+def _provider_paid_at(payment: Payment) -> int:
+    """When Stripe took the money: the invoice's paid_at, or a one-off charge's creation."""
+    if payment.provider_invoice_id:
+        invoice = stripe_scenarios.fetched("invoices", payment.provider_invoice_id)
+        return int(invoice["status_transitions"]["paid_at"])
+    return int(stripe_scenarios.fetched("charges", payment.provider_charge_id)["created"])
+
+
+@pytest.mark.usefixtures("localstripe")
+def test_a_late_reconcile_dates_payments_when_stripe_took_the_money(
+    newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stripe_scenarios.one_off(newsroom, amount=500)
+    stripe_scenarios.renewal_recovered(newsroom)
+    # Every webhook lost, and the reconcile runs three days later.
+    late = timezone.now() + timedelta(days=3)
+    monkeypatch.setattr(timezone, "now", lambda: late)
+    reconcile(newsroom.slug)
+
+    payments = list(Payment.objects.filter(newsroom=newsroom).order_by("paid_at", "id"))
+    assert len(payments) == 3
+    expected = [datetime.fromtimestamp(_provider_paid_at(payment), tz=UTC) for payment in payments]
+    assert [payment.paid_at for payment in payments] == expected
+    assert all(late - when > timedelta(days=2) for when in expected)
+    out = io.StringIO()
+    call_command("export", "payments", "--newsroom", newsroom.slug, stdout=out, stderr=io.StringIO())
+    dates = [row[0] for row in list(csv.reader(io.StringIO(out.getvalue())))[1:]]
+    assert dates == [when.strftime("%Y-%m-%dT%H:%M:%SZ") for when in expected]
+
+
+@pytest.mark.usefixtures("localstripe")
+def test_reconcile_from_nothing_knows_a_renewal_was_recovered(newsroom: Newsroom) -> None:
+    story = stripe_scenarios.renewal_recovered(newsroom)
+    # No webhook ever arrived: only Stripe's own history says the renewal failed before it was paid.
+    reconcile(newsroom.slug)
+    first, renewal = _invoice_ids(story)
+    assert Payment.objects.get(provider_invoice_id=first).recovered is False
+    assert Payment.objects.get(provider_invoice_id=renewal).recovered is True
+    assert "nothing to repair" in reconcile(newsroom.slug)
+
+
+def _invoice_ids(story: stripe_scenarios.Story) -> list[str]:
+    ids = [e["data"]["object"]["id"] for e in story.events if e["type"].startswith("invoice.")]
+    return list(dict.fromkeys(ids))

@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.parse
 import urllib.request
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError, connection, connections, transaction
 from django.test import Client
+from django.utils import timezone
 
 from readerfund.newsrooms.models import Newsroom
+from readerfund.notifications.worker import tasks_run_ready, worker_run_once
+from readerfund.payments import webhooks
 from readerfund.payments.models import Contribution, Payment, WebhookEvent
+from readerfund.payments.webhooks import (
+    BUSY_RETRY_AFTER_SECONDS,
+    MAX_ATTEMPTS,
+    REQUEUE_AFTER_SECONDS,
+    webhook_events_requeue,
+)
 from tests.payments import stripe_scenarios
 from tests.payments.events import event_body, event_build, event_post, signature_header
 from tests.payments.stripe_scenarios import ledger_forget, ledger_state
@@ -285,3 +297,117 @@ def test_localstripe_delivers_its_own_signed_event(
     assert rows[0].event_id.startswith("evt_")
     assert (rows[0].type, rows[0].status) == ("payment_intent.succeeded", WebhookEvent.Status.PROCESSED)
     assert Payment.objects.get().amount == 4200
+
+
+# --- lost tasks and a busy database ------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("localstripe")
+def test_an_event_whose_enqueue_was_lost_is_processed_by_the_worker_scan(newsroom: Newsroom, client: Client) -> None:
+    story = stripe_scenarios.one_off(newsroom, amount=1700)
+    # The test's transaction never commits, so the view's on-commit enqueue never runs: what a process
+    # dying between the commit and the enqueue leaves behind.
+    assert event_post(client, story.events[0]).status_code == 200
+    row = WebhookEvent.objects.get()
+    assert (row.status, row.enqueued_at) == (WebhookEvent.Status.RECEIVED, None)
+
+    assert worker_run_once(now=row.received_at + timedelta(seconds=REQUEUE_AFTER_SECONDS - 10)) == 0
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.RECEIVED
+    later = row.received_at + timedelta(seconds=REQUEUE_AFTER_SECONDS + 1)
+    assert webhook_events_requeue(now=later) == 1
+    assert webhook_events_requeue(now=later + timedelta(seconds=REQUEUE_AFTER_SECONDS + 1)) == 0  # task waits
+    assert tasks_run_ready() == 1
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (WebhookEvent.Status.PROCESSED, 1)
+    assert Payment.objects.get().amount == 1700
+    assert worker_run_once(now=later + timedelta(days=1)) == 0
+
+
+def test_a_failed_event_is_retried_after_its_backoff_until_the_cap(newsroom: Newsroom) -> None:
+    failed_at = timezone.now()
+
+    def failed(event_id: str, attempts: int) -> WebhookEvent:
+        event = event_build({"id": "cus_1", "object": "customer"}, "customer.created")
+        return WebhookEvent.objects.create(
+            event_id=event_id,
+            type=event["type"],
+            payload=event,
+            status=WebhookEvent.Status.FAILED,
+            attempts=attempts,
+            processed_at=failed_at,
+            error="GatewayUnavailable: Stripe is down",
+        )
+
+    retried = failed("evt_retry", 2)
+    failed("evt_given_up", MAX_ATTEMPTS)
+    assert webhook_events_requeue(now=failed_at + timedelta(seconds=100)) == 0  # two failures: 2 minutes
+    assert webhook_events_requeue(now=failed_at + timedelta(seconds=121)) == 1
+    assert tasks_run_ready() == 1
+    retried.refresh_from_db()
+    assert (retried.status, retried.attempts) == (WebhookEvent.Status.IGNORED, 3)
+    assert webhook_events_requeue(now=failed_at + timedelta(days=1)) == 0
+    assert WebhookEvent.objects.get(event_id="evt_given_up").status == WebhookEvent.Status.FAILED
+
+
+def assert_busy(response: Any) -> None:
+    assert response.status_code == 503, response.content
+    assert response["Retry-After"] == str(BUSY_RETRY_AFTER_SECONDS)
+    assert response.json()["error"]["code"] == "busy"
+    assert "again" in response.json()["error"]["message"]
+
+
+def test_a_locked_database_answers_503_with_retry_after(
+    client: Client, signed_event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def locked(*, event: dict[str, Any]) -> Any:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(webhooks, "webhook_event_store", locked)
+    assert_busy(event_post(client, signed_event))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_stored_but_not_enqueued_is_enqueued_by_stripes_retry(
+    newsroom: Newsroom, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = event_build({"id": "cus_1", "object": "customer"}, "customer.created")
+    real = webhooks.webhook_event_enqueue
+
+    def locked(*, event_row_ids: list[int]) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(webhooks, "webhook_event_enqueue", locked)
+    assert_busy(event_post(client, event))  # committed, then the enqueue hit the lock
+    assert WebhookEvent.objects.get().enqueued_at is None
+    monkeypatch.setattr(webhooks, "webhook_event_enqueue", real)
+    assert event_post(client, event).json()["duplicate"] is True
+    assert tasks_run_ready() == 1
+    assert WebhookEvent.objects.get().status == WebhookEvent.Status.IGNORED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_held_by_another_connection_gives_503_not_500(
+    newsroom: Newsroom, client: Client, signed_event: dict[str, Any], settings: Any
+) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL waits for the row lock instead of refusing")
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_write_lock() -> None:
+        try:
+            with transaction.atomic():  # BEGIN IMMEDIATE: SQLite's one writer
+                Newsroom.objects.filter(id=newsroom.id).update(name="Busy")
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        assert_busy(event_post(client, signed_event))
+    finally:
+        release.set()
+        holder.join(10)
+    assert not WebhookEvent.objects.exists()

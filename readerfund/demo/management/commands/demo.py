@@ -14,6 +14,10 @@ from django.core.management.base import BaseCommand, CommandParser
 from readerfund.demo import processes
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the demo: SQLite, a seeded newsroom, the Stripe emulator, and the site on 127.0.0.1."
 
@@ -39,13 +43,16 @@ class Command(BaseCommand):
         settings.SITE_URL = site_url
         call_command("seed_demo")
         children = []
+        # Ctrl-C and `kill` both stop every child; SIGINT is set explicitly because a shell
+        # that starts us in the background makes Python ignore it.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, _interrupt)
         try:
             children.append(processes.start_localstripe(stripe_port, log=settings.VAR_DIR / "localstripe.log"))
             self.stdout.write(f"Stripe emulator (localstripe) on {stripe_base}")
             children += self.start_extras(env)
             children.append(processes.start_granian(port, env=env))
             self.stdout.write(self.style.SUCCESS(f"readerfund demo on {site_url}/demo/  (Ctrl-C stops it)"))
-            signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
             while all(child.poll() is None for child in children):
                 time.sleep(0.5)
             self.stderr.write("a demo process exited; stopping the rest")
