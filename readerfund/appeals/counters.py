@@ -15,11 +15,11 @@ from collections import Counter
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from readerfund.appeals.models import Variant, VariantDailyCount
+from readerfund.core.counting import counter_add
 
 EVENT_FIELDS = {"view": "views", "click": "clicks", "dismiss": "dismissals", "remind": "reminds"}
 
@@ -104,15 +104,7 @@ def events_flush() -> int:
 
 
 def _upsert(variant_id: int, day: date, increments: dict[str, int]) -> None:
-    updates = {name: F(name) + count for name, count in increments.items()}
-    if VariantDailyCount.objects.filter(variant_id=variant_id, day=day).update(**updates):
-        return
-    try:
-        # A savepoint: another process may create the same (variant, day) row first.
-        with transaction.atomic():
-            VariantDailyCount.objects.create(variant_id=variant_id, day=day, **increments)
-    except IntegrityError:
-        VariantDailyCount.objects.filter(variant_id=variant_id, day=day).update(**updates)
+    counter_add(VariantDailyCount, key={"variant_id": variant_id, "day": day}, increments=increments)
 
 
 def events_pending() -> int:

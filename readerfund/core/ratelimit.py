@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from readerfund.core.counting import counter_add
 from readerfund.core.models import RateLimitWindow
 from readerfund.core.privacy import lookup_hash
 
@@ -38,19 +38,12 @@ def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int, now
     key_hash = lookup_hash(key, scope=f"ratelimit:{scope}")
     expires_at = window_start + timedelta(seconds=window_seconds)
     with transaction.atomic():
-        updated = RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).update(
-            count=F("count") + 1
+        counter_add(
+            RateLimitWindow,
+            key={"key_hash": key_hash, "window_start": window_start},
+            increments={"count": 1},
+            defaults={"expires_at": expires_at},
         )
-        if not updated:
-            try:
-                with transaction.atomic():
-                    RateLimitWindow.objects.create(
-                        key_hash=key_hash, window_start=window_start, count=1, expires_at=expires_at
-                    )
-            except IntegrityError:
-                RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).update(
-                    count=F("count") + 1
-                )
         count = RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).values_list(
             "count", flat=True
         )[0]

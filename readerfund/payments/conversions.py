@@ -6,10 +6,9 @@ a started-but-abandoned checkout is not a conversion. Nothing here links an appe
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 
+from readerfund.core.counting import counter_add
 from readerfund.payments.models import Contribution, ConversionCount
 
 
@@ -26,11 +25,5 @@ def conversion_count(*, contribution: Contribution) -> bool:
         "currency": contribution.currency,
         "frequency": contribution.frequency,
     }
-    increment = {"count": F("count") + 1, "amount": F("amount") + contribution.amount}
-    if not ConversionCount.objects.filter(**key).update(**increment):
-        try:
-            with transaction.atomic():
-                ConversionCount.objects.create(**key, count=1, amount=contribution.amount)
-        except IntegrityError:
-            ConversionCount.objects.filter(**key).update(**increment)
+    counter_add(ConversionCount, key=key, increments={"count": 1, "amount": contribution.amount})
     return True
