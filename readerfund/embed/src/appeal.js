@@ -22,13 +22,14 @@ const radios = (name, options, selected) =>
     .map(([value, label]) => `<label class="o"><input type="radio" name="${name}" value="${value}"${value == selected ? ' checked' : ''}><span>${esc(label)}</span></label>`)
     .join('');
 
+// High-contrast modes would paint every pill alike; the chosen one keeps its colours (white on brand).
 const appealCss = (b) => `:host{all:initial;display:block;margin:32px 0}
 section{font:16px/1.5 system-ui,sans-serif;color:#1d1d1d;background:#f7f7f5;border:1px solid #ddd;border-top:4px solid ${b};border-radius:8px;padding:24px}
 @media(prefers-reduced-motion:no-preference){section{animation:f .4s}}@keyframes f{from{opacity:0}}
 h2{font-size:22px;line-height:1.3}h2,p,fieldset{margin:0 0 12px}.h{font-weight:600;border-left:3px solid ${b};padding-left:12px}
 fieldset{border:0;padding:0}legend{font-size:14px;font-weight:600;padding:0 0 4px}.o{margin:0 6px 6px 0;display:inline-block}.o input{position:absolute;opacity:0}
 .o span,button{display:inline-block;font:inherit;color:inherit;background:#fff;border:1px solid #888;border-radius:99px;padding:5px 14px;cursor:pointer}
-:checked+span{background:${b};border-color:${b};color:#fff}:focus-visible,:focus-visible+span{outline:3px solid ${b};outline-offset:2px}
+:checked+span{forced-color-adjust:none;background:${b};border-color:${b};color:#fff}:focus-visible,:focus-visible+span{outline:3px solid ${b};outline-offset:2px}
 .cta{display:inline-block;background:${b};border:0;border-radius:6px;color:#fff;font-weight:600;padding:11px 28px;margin:4px 0 16px;text-decoration:none}
 .m{display:flex;flex-wrap:wrap;align-items:center;gap:8px}.m span{color:#555;margin-right:auto}.m .cta{margin:0}.t{border-top:1px solid #ddd;padding-top:14px}
 .k{border:0;background:0;padding:0;margin-top:12px;font-size:13px;color:#555;text-decoration:underline}.k[aria-pressed=true]:before{content:"✓ "}

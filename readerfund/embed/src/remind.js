@@ -19,7 +19,7 @@ function remindOpen(ctx, actions) {
     submit.disabled = false;
   };
   actions.replaceWith(form);
-  fields[0].focus();
+  fields[1].focus(); // [0] is the fieldset, which takes no focus
 
   form.onchange = ({ target }) => {
     if (target.name === 'how') email.parentNode.parentNode.hidden = !(email.required = consent.required = target.value === 'email');

@@ -79,7 +79,8 @@
     $(target).hidden = false;
     var input = { amount: customEl, email: $("email"), payment: method() === "sepa_debit" ? $("iban") : null }[field];
     if (input) { input.setAttribute("aria-invalid", "true"); input.focus(); }
-    statusEl.textContent = text;
+    // form-error is an alert already: saying it in the status region too would read it out twice.
+    statusEl.textContent = target === "form-error" ? "" : text;
   }
 
   function post(url, body) {
