@@ -59,7 +59,8 @@ def variant_for(newsroom: Newsroom, campaign_id: Any, variant_id: Any) -> tuple[
 
     def as_id(value: Any) -> int | None:
         text = str(value or "")
-        return int(text) if text.isdigit() and len(text) < 12 else None
+        # isascii: "²".isdigit() is true, and int("²") raises.
+        return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
     variant = None
     variant_pk = as_id(variant_id)
@@ -84,10 +85,14 @@ def return_url_check(value: Any, newsroom: Newsroom, *, own_origin: str = "") ->
     """Only http(s) links back to the newsroom's own site or this one: no open redirect."""
     if not isinstance(value, str) or len(value) > 500:
         return ""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(value)
+        netloc = parts.netloc
+    except ValueError:  # e.g. "http://[::1", an unclosed IPv6 bracket
         return ""
-    origin = f"{parts.scheme}://{parts.netloc}"
+    if parts.scheme not in ("http", "https") or not netloc:
+        return ""
+    origin = f"{parts.scheme}://{netloc}"
     allowed = set(newsroom.origins)
     if own_origin:
         allowed.add(own_origin.rstrip("/"))

@@ -100,7 +100,8 @@ def _own_origin(request: HttpRequest) -> str:
 
 
 def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    # isascii: "²".isdigit() is true, and int("²") raises.
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 @require_GET
@@ -232,10 +233,17 @@ def checkout_pay(request: HttpRequest, slug: str) -> JsonResponse:
     return _answer(outcome, locale=locale)
 
 
+def _contribution_by_key(newsroom: Newsroom, request_key: str) -> Contribution | None:
+    # The key comes from the URL: a %00 in it would make PostgreSQL refuse the query (a 500).
+    if not REQUEST_KEY.match(request_key):
+        return None
+    return Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
+
+
 @require_GET
 def checkout_thanks(request: HttpRequest, slug: str, request_key: str) -> HttpResponse:
     newsroom = _newsroom(slug)
-    contribution = Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
+    contribution = _contribution_by_key(newsroom, request_key)
     locale = contribution.locale if contribution else locale_pick(request.GET.get("locale"), newsroom)
     t = page_copy(locale, newsroom=newsroom.name)
     text = t["thanks_unknown"]
@@ -265,7 +273,7 @@ def checkout_thanks(request: HttpRequest, slug: str, request_key: str) -> HttpRe
 @require_GET
 def checkout_refused(request: HttpRequest, slug: str, request_key: str) -> HttpResponse:
     newsroom = _newsroom(slug)
-    contribution = Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
+    contribution = _contribution_by_key(newsroom, request_key)
     if contribution is None or contribution.status != Contribution.Status.REFUSED:
         raise Http404("No such refusal.")
     t = page_copy(contribution.locale, newsroom=newsroom.name)

@@ -27,11 +27,22 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-SECRET_KEY = env("SECRET_KEY", "insecure-dev-key-change-me-in-production")
+DEV_SECRET_KEY = "insecure-dev-key-change-me-in-production"
+SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+_LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}
+if SECRET_KEY == DEV_SECRET_KEY and not DEBUG and not set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS:
+    # The published key signs unsubscribe links and, without FIELD_ENCRYPTION_KEY, derives the key
+    # that encrypts readers' addresses: served to the world, that is no encryption at all.
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("Set SECRET_KEY: the development key is refused when serving hosts beyond loopback.")
 # Base URL at which this deployment is reached by readers; used in e-mails and the embed.
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+_SITE_ORIGIN = "/".join(SITE_URL.split("/")[:3])
+# Behind a proxy that ends TLS we see http, while the reader's browser sends Origin: https://…;
+# without our own public origin here, Django's CSRF check refuses every checkout POST.
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "") or [_SITE_ORIGIN]
 
 # The demo site (sample articles under /<newsroom>/, /demo/outbox/). `readerfund demo` turns it on;
 # off in production, where those paths answer 404.
@@ -130,6 +141,9 @@ STATIC_ROOT = VAR_DIR / "static"
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "")
 # Request header the CDN or proxy sets to the reader's country (ISO 3166-1 alpha-2).
 COUNTRY_HEADER = env("COUNTRY_HEADER", "CF-IPCountry")
+# Proxies in front of us that append to X-Forwarded-For; rate limits key on the address the
+# outermost one saw. 0: no proxy, use the connection's address.
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "1"))
 
 # --- appeals -------------------------------------------------------------------------------------
 APPEALS_MAX_AGE = int(env("APPEALS_MAX_AGE", "60"))
@@ -180,7 +194,8 @@ LOGGING = {
     },
 }
 
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# Staff's admin session must not travel over plain http once the site is served over https.
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

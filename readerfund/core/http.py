@@ -87,7 +87,26 @@ def json_body(request: HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> dict[
         raise ApiError(400, "malformed_json", "Request body nests too deeply; send a flat JSON object.") from exc
     if not isinstance(data, dict):
         raise ApiError(400, "malformed_json", f"Request body must be a JSON object, not {type(data).__name__}.")
+    # PostgreSQL text can't hold NUL, so a "\u0000" reaching a query would be a 500 there. The
+    # byte test keeps the walk off the pageview path; JSON can't carry a raw NUL in a string.
+    if b"\\u0000" in raw:
+        try:
+            nul = _holds_nul(data)
+        except RecursionError as exc:
+            raise ApiError(400, "malformed_json", "Request body nests too deeply; send a flat JSON object.") from exc
+        if nul:
+            raise ApiError(400, "invalid_text", "Strings in the body must not contain the NUL character (\\u0000).")
     return data
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 _KIND_NAMES = {str: "a string", int: "an integer", bool: "true or false", float: "a number", list: "a list"}

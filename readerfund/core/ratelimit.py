@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -24,9 +25,17 @@ class RateLimited(Exception):
 
 
 def client_ip(request: HttpRequest) -> str:
-    # Behind a proxy, the first X-Forwarded-For hop is the client. Only ever hashed.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+    """The address the outermost of our TRUSTED_PROXY_HOPS proxies saw. Only ever hashed.
+
+    Each proxy appends the address it was reached from to X-Forwarded-For, so only the last `hops`
+    entries are facts; anything left of them is whatever the client wrote, and taking the first
+    entry let anyone dodge the per-IP limits with a made-up header on each request.
+    """
+    hops = settings.TRUSTED_PROXY_HOPS
+    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if hops > 0 and forwarded:
+        return forwarded[-min(hops, len(forwarded))]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int, now: datetime | None = None) -> None:

@@ -56,6 +56,8 @@ def outbox_deliver(*, message_id: int, now: datetime | None = None) -> str:
         return "skipped"
     chaos_point("after_claim")
     message = OutboxMessage.objects.select_related("newsroom").get(id=message_id)
+    if message.status != Status.SENDING or not message.to_address:
+        return "skipped"  # withdrawn (outbox_cancel) between our claim and this read
     try:
         email = message_render(message)
     except Exception as error:
@@ -105,13 +107,11 @@ def _after_refusal(message: OutboxMessage, error: Exception, now: datetime) -> s
     code = getattr(error, "smtp_code", None)
     permanent = isinstance(error, smtplib.SMTPRecipientsRefused) or (isinstance(code, int) and 500 <= code < 600)
     logger.warning("e-mail %s not sent: %s %s", message.message_key, type(error).__name__, code or "")
+    # Only while still ours: a message withdrawn meanwhile stays cancelled, never pending again.
+    ours = OutboxMessage.objects.filter(id=message.id, status=Status.SENDING)
     if permanent or message.attempts >= MAX_ATTEMPTS:
-        OutboxMessage.objects.filter(id=message.id).update(
-            status=Status.FAILED, to_address="", context="", claimed_until=None
-        )
+        ours.update(status=Status.FAILED, to_address="", context="", claimed_until=None)
         return "failed"
     backoff = timedelta(seconds=min(3600, 30 * 2 ** (message.attempts - 1)))
-    OutboxMessage.objects.filter(id=message.id).update(
-        status=Status.PENDING, available_at=now + backoff, claimed_until=None
-    )
+    ours.update(status=Status.PENDING, available_at=now + backoff, claimed_until=None)
     return "retry"

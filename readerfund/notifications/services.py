@@ -83,10 +83,17 @@ def outbox_enqueue(*, message_ids: list[int]) -> None:
 
 
 def outbox_cancel(*, message_key: str) -> bool:
-    """Withdraw a message that has not gone out yet; its address is erased at once."""
+    """Withdraw a message that has not gone out yet; its address is erased at once.
+
+    'sending' is withdrawn too: a worker killed between the server's 250 and its mark leaves the
+    row there, and the reader who got that e-mail and unsubscribed must not get it again when the
+    lease expires. A live worker that already holds the address still sends and marks it sent;
+    one that reads the row after this finds no address and leaves it cancelled.
+    """
+    withdrawable = [OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING]
     return bool(
-        OutboxMessage.objects.filter(message_key=message_key, status=OutboxMessage.Status.PENDING).update(
-            status=OutboxMessage.Status.CANCELLED, to_address="", context=""
+        OutboxMessage.objects.filter(message_key=message_key, status__in=withdrawable).update(
+            status=OutboxMessage.Status.CANCELLED, to_address="", context="", claimed_until=None
         )
     )
 

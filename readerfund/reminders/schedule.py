@@ -3,7 +3,9 @@
 A reader picks a day, not a time: the e-mail goes out at SEND_HOUR_UTC on that day. "Today" is
 the server's UTC date, but readers live from UTC-12 to UTC+14, so a reader late in the evening
 west of Greenwich may pick their own today, which is already yesterday in UTC: one day of slack
-before today is accepted (and then sent at the next scan).
+before today is accepted (and then sent at the next scan). The same holds the other way: east of
+Greenwich, after local midnight, the embed's "in 365 days" (the longest choice a campaign may
+offer) is a year and a day after UTC's today, so one day of slack after a year too.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 SEND_HOUR_UTC = 9
 PAST_SLACK_DAYS = 1
+FUTURE_SLACK_DAYS = 1
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -38,7 +41,7 @@ def earliest_remind_on(today: date) -> date:
 
 
 def latest_remind_on(today: date) -> date:
-    return one_year_after(today)
+    return one_year_after(today) + timedelta(days=FUTURE_SLACK_DAYS)
 
 
 def remind_on_problem(remind_on: date, *, today: date) -> str | None:

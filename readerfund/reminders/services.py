@@ -137,14 +137,18 @@ def reminder_hand_over(*, reminder_id: int, now: datetime) -> bool:
     transaction leaves the reminder pending for the next scan, never half-handed-over.
     """
     with transaction.atomic():
+        # FOR UPDATE, and due_at again in the claim: a reader moving the date commits either before
+        # our read (we see the new date) or after our claim (theirs becomes a new reminder). A plain
+        # read let a move slip in between, and the e-mail went out on the old date and language.
         reminder = (
-            Reminder.objects.select_related("newsroom")
+            Reminder.objects.select_for_update(of=("self",))
+            .select_related("newsroom")
             .filter(id=reminder_id, status=Status.PENDING, due_at__lte=now)
             .first()
         )
         if reminder is None:
             return False
-        claimed = Reminder.objects.filter(id=reminder_id, status=Status.PENDING).update(
+        claimed = Reminder.objects.filter(id=reminder_id, status=Status.PENDING, due_at__lte=now).update(
             status=Status.SENT, email="", email_hash="", sent_at=timezone.now(), updated_at=timezone.now()
         )
         if claimed != 1:

@@ -110,3 +110,19 @@ def test_a_message_that_cannot_render_backs_off_then_fails(message, smtp_server)
     assert outbox_deliver(message_id=message.id) == "failed"
     assert OutboxMessage.objects.get(id=message.id).to_address == ""
     assert smtp_server.messages == []
+
+
+def test_a_message_withdrawn_while_claimed_stays_withdrawn(message, smtp_server, monkeypatch):
+    from readerfund.notifications import delivery
+    from readerfund.notifications.services import outbox_cancel
+
+    def reader_unsubscribes_at(point):
+        if point == "after_claim":
+            outbox_cancel(message_key=message.message_key)
+
+    monkeypatch.setattr(delivery, "chaos_point", reader_unsubscribes_at)
+    assert outbox_deliver(message_id=message.id) == "skipped"
+    withdrawn = OutboxMessage.objects.get(id=message.id)
+    assert (withdrawn.status, withdrawn.to_address) == (OutboxMessage.Status.CANCELLED, "")
+    assert outbox_deliver(message_id=message.id, now=timezone.now() + timedelta(days=1)) == "skipped"
+    assert smtp_server.messages == []

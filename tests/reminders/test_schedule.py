@@ -32,7 +32,8 @@ def test_remind_on_parse_accepts_only_iso_dates(text, expected):
         (TODAY - timedelta(days=1), None),  # yesterday in UTC is still today west of Greenwich
         (TODAY - timedelta(days=2), "date_in_past"),
         (date(2027, 11, 30), None),
-        (date(2027, 12, 1), "date_too_far"),
+        (date(2027, 12, 1), None),  # a year from tomorrow, which it already is east of Greenwich
+        (date(2027, 12, 2), "date_too_far"),
         (date(2030, 1, 1), "date_too_far"),
     ],
 )
@@ -41,7 +42,15 @@ def test_remind_on_problem(day, problem):
 
 
 def test_a_year_after_29_february_is_28_february():
-    assert schedule.latest_remind_on(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert schedule.one_year_after(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert schedule.latest_remind_on(date(2028, 2, 29)) == date(2029, 3, 1)
+
+
+@pytest.mark.parametrize("utc_today", [date(2026, 11, 30), date(2027, 2, 28), date(2028, 2, 28), date(2028, 2, 29)])
+def test_the_longest_choice_picked_after_midnight_east_of_greenwich_is_accepted(utc_today):
+    # The embed adds the campaign's days (at most 365, the admin's limit) to the reader's own date.
+    readers_today = utc_today + timedelta(days=1)
+    assert schedule.remind_on_problem(readers_today + timedelta(days=365), today=utc_today) is None
 
 
 def test_choice_dates_drop_invalid_and_repeated_choices():
@@ -62,9 +71,9 @@ def test_send_at_is_nine_utc_on_the_day_or_now_if_that_has_passed():
 def test_every_accepted_date_is_within_a_day_before_and_a_year_after(today, offset):
     day = today + timedelta(days=offset)
     accepted = schedule.remind_on_problem(day, today=today) is None
-    assert accepted == (today - timedelta(days=1) <= day <= schedule.one_year_after(today))
+    assert accepted == (today - timedelta(days=1) <= day <= schedule.one_year_after(today) + timedelta(days=1))
     if accepted:
-        assert 0 <= (day - today).days + 1 <= 367
+        assert 0 <= (day - today).days + 1 <= 368
 
 
 @given(

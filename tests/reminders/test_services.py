@@ -1,7 +1,12 @@
+import threading
+import time
+from datetime import timedelta
 from email.header import decode_header, make_header
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.db import connection, transaction
+from django.utils import timezone
 
 from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.worker import worker_run_once
@@ -10,6 +15,7 @@ from readerfund.reminders.services import (
     reminder_cancel,
     reminder_hand_over,
     reminder_id_from_token,
+    reminder_schedule,
     reminder_token,
     reminders_due_send,
 )
@@ -104,3 +110,58 @@ def test_token_carries_the_id_only_and_refuses_tampering():
     assert reminder_id_from_token(token) == 42
     assert reminder_id_from_token(token[:-2] + "xx") is None
     assert reminder_id_from_token("42") is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reminder_moved_while_it_is_being_claimed_keeps_its_new_date(schedule_reminder, after):
+    if connection.vendor == "sqlite":
+        # SQLite's writers are serialised (BEGIN IMMEDIATE), so the window is PostgreSQL's; and the
+        # in-memory test database refuses a second writer outright.
+        pytest.skip("needs concurrent transactions (PostgreSQL)")
+    reminder = schedule_reminder(days=1)
+    now = after(reminder)
+    later = timezone.now().date() + timedelta(days=60)
+    moved = threading.Event()
+
+    def reader_moves_the_date():
+        # The reader's "move" holds the row while the worker tries to claim it.
+        try:
+            with transaction.atomic():
+                reminder_schedule(
+                    newsroom=reminder.newsroom,
+                    email="reader@example.org",
+                    remind_on=later,
+                    locale="ru",
+                    campaign_id=None,
+                    variant_id=None,
+                )
+                moved.set()
+                time.sleep(0.5)
+        finally:
+            connection.close()
+
+    mover = threading.Thread(target=reader_moves_the_date)
+    mover.start()
+    assert moved.wait(10)
+    handed = reminder_hand_over(reminder_id=reminder.id, now=now)
+    mover.join()
+    reminder.refresh_from_db()
+    assert handed is False
+    assert (reminder.status, reminder.remind_on, reminder.locale) == (Reminder.Status.PENDING, later, "ru")
+    assert not OutboxMessage.objects.exists()
+
+
+def test_unsubscribing_after_a_send_the_worker_did_not_mark_prevents_a_second_copy(
+    schedule_reminder, after, smtp_server
+):
+    # A worker killed between the server's 250 and its mark leaves the row 'sending'; the reader
+    # got the e-mail and unsubscribed. When the lease runs out, nothing may go out again.
+    reminder = schedule_reminder()
+    reminder_hand_over(reminder_id=reminder.id, now=after(reminder))
+    lapsed = timezone.now() - timedelta(minutes=5)
+    OutboxMessage.objects.update(status=OutboxMessage.Status.SENDING, claimed_until=lapsed, enqueued_at=lapsed)
+    reminder_cancel(reminder_id=reminder.id)
+    worker_run_once()
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.to_address, message.context) == (OutboxMessage.Status.CANCELLED, "", "")
+    assert smtp_server.messages == []
