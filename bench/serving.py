@@ -39,6 +39,7 @@ def demo_server(*, workers: int = 2, extra_env: dict[str, str] | None = None) ->
             "READERFUND_VAR_DIR": var_dir,
             "SITE_URL": site_url,
             "DEBUG": "false",
+            "READERFUND_DEMO": "1",  # serves /api/v1/bare, the baseline
             "LOG_LEVEL": "WARNING",
             "GRANIAN_LOG_LEVEL": "warning",
             **(extra_env or {}),

@@ -141,6 +141,9 @@ def bare(request: HttpRequest) -> HttpResponse:
 
     ?size=N makes it N bytes, so a benchmark can match the document it compares against.
     """
+    if not settings.DEMO:
+        # Only the demo and the benchmarks need it; production doesn't serve it.
+        return ApiError(404, "not_found", "No such endpoint.").response()
     try:
         size = min(max(int(request.GET.get("size", "1500")), 0), _MAX_BARE_BYTES)
     except ValueError:

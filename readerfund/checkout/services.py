@@ -61,7 +61,9 @@ def supporter_for(*, newsroom: Newsroom, email: str, name: str, locale: str) -> 
             )
     except IntegrityError:
         supporter, created = Supporter.objects.get(newsroom=newsroom, email_hash=email_hash), False
-    if not created and name and supporter.name != name:
+    if not created and name and not supporter.name:
+        # Only fill a missing name: anyone can type someone else's address into the checkout, so a
+        # checkout that hasn't paid must not rewrite what an existing supporter gave us.
         supporter.name = name
         supporter.save(update_fields=["name"])
     return supporter

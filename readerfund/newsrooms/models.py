@@ -3,6 +3,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from readerfund.newsrooms.colours import accessible_brand_colour
+
 country_list_validator = RegexValidator(
     r"^\s*([A-Za-z]{2}\s*(,\s*[A-Za-z]{2}\s*)*)?$",
     _("List two-letter country codes separated by commas, e.g. RU, BY."),
@@ -36,6 +38,11 @@ class Newsroom(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def brand_colour_on_white_text(self) -> str:
+        """What our pages and e-mails paint behind white text: the brand colour, if readable."""
+        return accessible_brand_colour(self.brand_colour)
 
     @property
     def origins(self) -> list[str]:

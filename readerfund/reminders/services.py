@@ -119,9 +119,17 @@ def reminders_due_send(*, now: datetime | None = None, batch: int = 500, max_bat
     now = now or timezone.now()
     due = Reminder.objects.filter(status=Status.PENDING, due_at__lte=now).order_by("due_at")
     handed = 0
+    failed: set[int] = set()
     for _batch in range(max_batches):
-        ids = list(due.values_list("id", flat=True)[:batch])
-        handed += sum(reminder_hand_over(reminder_id=reminder_id, now=now) for reminder_id in ids)
+        ids = list(due.exclude(id__in=failed).values_list("id", flat=True)[:batch])
+        for reminder_id in ids:
+            try:
+                handed += reminder_hand_over(reminder_id=reminder_id, now=now)
+            except Exception:
+                # One broken reminder must not hold back everyone else's; it stays pending and
+                # is tried again on the next scan.
+                logger.exception("reminder %s could not be handed over", reminder_id)
+                failed.add(reminder_id)
         if len(ids) < batch:
             break
     return handed

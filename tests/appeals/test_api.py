@@ -462,3 +462,10 @@ def test_the_bare_baseline_is_the_size_asked_for(client: Client) -> None:
         response = client.get("/api/v1/bare", {"size": size})
         assert len(response.content) == size
         assert response.json()["padding"]
+
+
+def test_the_bare_baseline_is_not_served_in_production(client: Client, settings) -> None:
+    settings.DEMO = False
+    response = client.get("/api/v1/bare")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

@@ -267,3 +267,18 @@ def test_sepa_one_off_in_euros_and_a_failing_iban_settled_by_the_ledger(localstr
     assert ledger.payment_intent_sync(intent_id=good_intent).status == Contribution.Status.SUCCEEDED
     assert ledger.payment_intent_sync(intent_id=bad_intent).status == Contribution.Status.FAILED
     assert list(Payment.objects.values_list("amount", "currency")) == [(900, "EUR")]
+
+
+@pytest.mark.django_db
+def test_a_checkout_cannot_rewrite_an_existing_supporters_name(demo_newsroom) -> None:
+    from readerfund.checkout.services import supporter_for
+
+    first = supporter_for(newsroom=demo_newsroom, email="ada@example.org", name="Ada", locale="en")
+    again = supporter_for(newsroom=demo_newsroom, email="ada@example.org", name="Mallory", locale="en")
+    assert again.id == first.id
+    again.refresh_from_db()
+    assert again.name == "Ada"
+    unnamed = supporter_for(newsroom=demo_newsroom, email="bo@example.org", name="", locale="en")
+    supporter_for(newsroom=demo_newsroom, email="bo@example.org", name="Bo", locale="en")
+    unnamed.refresh_from_db()
+    assert unnamed.name == "Bo"

@@ -31,3 +31,11 @@ def test_saving_a_newsroom_republishes_its_appeals(client: Client, demo_newsroom
     published = PublishedAppeals.objects.get(newsroom=demo_newsroom)
     assert published.version == before + 1
     assert published.document["newsroom"]["name"] == "The Exile Gazette Weekly"
+
+
+def test_a_light_brand_colour_is_not_put_behind_white_text_on_the_checkout(client: Client, demo_newsroom) -> None:
+    demo_newsroom.brand_colour = "#ffee00"
+    demo_newsroom.save()
+    page = client.get("/support/demo/").content.decode()
+    assert "--brand: #1d1d1d" in page
+    assert "#ffee00" not in page

@@ -165,3 +165,23 @@ def test_unsubscribing_after_a_send_the_worker_did_not_mark_prevents_a_second_co
     message = OutboxMessage.objects.get()
     assert (message.status, message.to_address, message.context) == (OutboxMessage.Status.CANCELLED, "", "")
     assert smtp_server.messages == []
+
+
+def test_one_broken_reminder_does_not_hold_back_the_others(schedule_reminder, after, monkeypatch):
+    from readerfund.reminders import services
+
+    broken = schedule_reminder("first@example.org")
+    fine = schedule_reminder("second@example.org")
+    real_hand_over = services.reminder_hand_over
+
+    def hand_over(*, reminder_id, now):
+        if reminder_id == broken.id:
+            raise RuntimeError("a template error, say")
+        return real_hand_over(reminder_id=reminder_id, now=now)
+
+    monkeypatch.setattr(services, "reminder_hand_over", hand_over)
+    assert reminders_due_send(now=after(fine)) == 1
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert broken.status == Reminder.Status.PENDING  # tried again on the next scan
+    assert fine.status != Reminder.Status.PENDING
