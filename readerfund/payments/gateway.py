@@ -1,7 +1,8 @@
 """The one door to the payment provider (Stripe). Nothing else in readerfund imports `stripe`.
 
 Everything in and out is our own dataclasses, so a second provider could implement the same
-functions. Settings are read at call time (a StripeClient per call): tests point them at localstripe.
+functions. Settings are read at call time (one StripeClient per thread and settings): tests point
+them at localstripe.
 
 Every write takes an idempotency key derived from our own row. Stripe dedupes by it for 24 hours;
 localstripe ignores it, so callers must also reuse the ids they stored (see checkout/services.py).
@@ -10,8 +11,11 @@ localstripe ignores it, so callers must also reuse the ids they stored (see chec
 from __future__ import annotations
 
 import contextlib
+import os
+import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import quote
 
 import stripe
 from django.conf import settings
@@ -88,20 +92,56 @@ def _provider_errors() -> Iterator[None]:
         raise error_translate(exc) from exc
 
 
+# One client per thread and settings: its HTTP session keeps the connection to Stripe open, where a
+# client per call paid a TCP (and, at Stripe, TLS) handshake on every read. Per thread because a
+# requests session is not meant to be shared between threads, per process because a forked worker
+# must not share its parent's sockets, and keyed by the settings because they are read at call time
+# (tests point them elsewhere).
+_clients = threading.local()
+
+
 def _client() -> stripe.StripeClient:
     base = settings.STRIPE_API_BASE
+    key = (settings.STRIPE_SECRET_KEY, base, os.getpid())
+    cached: tuple[tuple[str, str, int], stripe.StripeClient] | None = getattr(_clients, "current", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
     kwargs: dict[str, Any] = {}
     if base:
         kwargs["base_addresses"] = {"api": base, "files": base, "connect": base}
     # Stripe dedupes retried writes by idempotency key; an emulator does not, so never retry there.
     retries = 0 if base else 2
-    return stripe.StripeClient(
+    client = stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         stripe_version=API_VERSION,
         max_network_retries=retries,
         http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
         **kwargs,
     )
+    _clients.current = (key, client)
+    return client
+
+
+def _read(path: str, **params: Any) -> dict[str, Any]:
+    """A GET answered as plain JSON. The ledger's reads skip the SDK's object model: building
+    StripeObjects from a response and turning them back into dicts cost as much as the request."""
+    return dict(_client().raw_request("get", path, **params).data)
+
+
+def _read_all(path: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Every item of a list endpoint, page by page."""
+    while True:
+        page = _read(path, **params)
+        items = page.get("data") or []
+        yield from items
+        if not (page.get("has_more") and items):
+            return
+        params = {**params, "starting_after": items[-1]["id"]}
+
+
+def _path(*parts: str) -> str:
+    # Ids come from event payloads: never let one reach another path.
+    return "/v1/" + "/".join(quote(part, safe="") for part in parts)
 
 
 def _write(key: str) -> Any:
@@ -231,7 +271,7 @@ def payment_intent_create(
 
 def payment_intent_get(*, intent_id: str) -> GatewayIntent:
     with _provider_errors():
-        return intent_from(_client().v1.payment_intents.retrieve(intent_id, params={"expand": _INTENT_EXPAND}))
+        return intent_from(_read(_path("payment_intents", intent_id), expand=_INTENT_EXPAND))
 
 
 def payment_intent_find(*, metadata_key: str, metadata_value: str) -> GatewayIntent | None:
@@ -319,9 +359,7 @@ def subscription_create(
 
 def subscription_get(*, subscription_id: str) -> GatewaySubscription:
     with _provider_errors():
-        return subscription_from(
-            _client().v1.subscriptions.retrieve(subscription_id, params={"expand": _SUBSCRIPTION_EXPAND})
-        )
+        return subscription_from(_read(_path("subscriptions", subscription_id), expand=_SUBSCRIPTION_EXPAND))
 
 
 def subscription_find(*, customer_id: str, metadata_key: str, metadata_value: str) -> GatewaySubscription | None:
@@ -352,7 +390,28 @@ def subscriptions_list(*, customer_id: str = "", status: str = "all") -> Iterato
 
 def invoice_get(*, invoice_id: str) -> GatewayInvoice:
     with _provider_errors():
-        return invoice_from(_client().v1.invoices.retrieve(invoice_id))
+        return invoice_from(_read(_path("invoices", invoice_id)))
+
+
+def invoice_with_subscription_get(*, invoice_id: str) -> tuple[GatewayInvoice, GatewaySubscription | None]:
+    """An invoice and its subscription in one read; the subscription is None when the invoice has none
+    or the provider no longer knows it (localstripe deletes failed SEPA ones)."""
+    raw: dict[str, Any] = {}
+    try:
+        with _provider_errors():
+            raw = _read(_path("invoices", invoice_id), expand=["subscription"])
+    except GatewayNotFound:
+        pass  # an expanded read fails when either is gone: read the invoice alone (it raises if it is gone)
+    invoice = invoice_from(raw) if raw else invoice_get(invoice_id=invoice_id)
+    expanded = raw.get("subscription")
+    if isinstance(expanded, dict):
+        return invoice, subscription_from(expanded)
+    if not invoice.subscription:
+        return invoice, None
+    try:
+        return invoice, subscription_get(subscription_id=invoice.subscription)
+    except GatewayNotFound:
+        return invoice, None
 
 
 def invoice_create(*, customer_id: str, subscription_id: str, idempotency_key: str) -> GatewayInvoice:
@@ -380,20 +439,22 @@ def invoice_failed_attempt_seen(*, invoice: GatewayInvoice) -> bool:
         return True
     if not invoice.customer:
         return False
-    params: Any = {
-        "customer": invoice.customer,
-        "created": {"gt": invoice.created - 1},
-        "limit": 100,
-        "expand": ["data.payment_intent"],
-    }
+    # Not expanded: most of the customer's charges succeeded and need no intent, and expanding every
+    # one made this listing the slowest read of webhook processing. A failed charge that does not
+    # name the invoice itself has its intent read on its own.
+    params: Any = {"customer": invoice.customer, "created": {"gt": invoice.created - 1}, "limit": 100}
     with _provider_errors():
-        for item in _client().v1.charges.list(params=params).auto_paging_iter():
-            raw = raw_dict(item)
-            if raw.get("status") != "failed":
-                continue
+        failed = [raw for raw in _read_all(_path("charges"), **params) if raw.get("status") == "failed"]
+        for raw in failed:
+            if object_id(raw.get("invoice")) == invoice.id:
+                return True
+        for raw in failed:
             intent = raw.get("payment_intent")
-            intent_invoice = object_id(intent.get("invoice")) if isinstance(intent, dict) else ""
-            if invoice.id in (object_id(raw.get("invoice")), intent_invoice):
+            if not intent:
+                continue
+            if not isinstance(intent, dict):
+                intent = _read(_path("payment_intents", object_id(intent)))
+            if object_id(intent.get("invoice")) == invoice.id:
                 return True
     return False
 
@@ -413,11 +474,10 @@ def invoices_list(*, subscription_id: str) -> list[GatewayInvoice]:
 
 def charge_get(*, charge_id: str) -> GatewayCharge:
     with _provider_errors():
-        raw = raw_dict(_client().v1.charges.retrieve(charge_id))
+        raw = _read(_path("charges", charge_id))
         refunds_raw = (raw.get("refunds") or {}).get("data")
         if refunds_raw is None or (raw.get("refunds") or {}).get("has_more"):
-            listing = _client().v1.refunds.list(params={"charge": charge_id, "limit": 100})
-            refunds_raw = [raw_dict(item) for item in listing.auto_paging_iter()]
+            refunds_raw = list(_read_all(_path("refunds"), charge=charge_id, limit=100))
     return GatewayCharge(
         id=raw["id"],
         status=raw.get("status") or "",

@@ -209,7 +209,9 @@ def _subscription_status(subscription: GatewaySubscription, current: str) -> tup
 
 def contribution_apply_subscription(*, contribution: Contribution, subscription: GatewaySubscription) -> Contribution:
     """Write what a subscription's current state implies, including its latest invoice if paid."""
-    invoice = gateway.invoice_get(invoice_id=subscription.latest_invoice) if subscription.latest_invoice else None
+    invoice = subscription.invoice
+    if invoice is None and subscription.latest_invoice:
+        invoice = gateway.invoice_get(invoice_id=subscription.latest_invoice)
     facts = _invoice_payment_facts(invoice) if invoice is not None and invoice.paid else None
     with transaction.atomic():
         contribution = _locked(contribution.id)
@@ -309,15 +311,10 @@ def invoice_sync(*, invoice_id: str, failed_attempt_seen: bool = False) -> Payme
     `failed_attempt_seen`: the caller holds the provider's signed word that an attempt failed (an
     invoice.payment_failed event), which counts as that history even where the provider's reads lack it.
     """
-    invoice = gateway.invoice_get(invoice_id=invoice_id)
+    invoice, subscription = gateway.invoice_with_subscription_get(invoice_id=invoice_id)
     if not invoice.subscription:
         return None
     contribution = Contribution.objects.filter(provider_subscription_id=invoice.subscription).first()
-    subscription: GatewaySubscription | None = None
-    try:
-        subscription = gateway.subscription_get(subscription_id=invoice.subscription)
-    except GatewayNotFound:
-        subscription = None
     if contribution is None and subscription is not None:
         contribution = _contribution_for_subscription(subscription.id, subscription.metadata)
     if contribution is None:

@@ -126,6 +126,8 @@ class GatewaySubscription:
     latest_invoice: str
     payment_intent: GatewayIntent | None  # of the latest invoice, when it has one
     metadata: dict[str, str] = field(default_factory=dict)
+    # The latest invoice itself, when the read expanded it (saves reading it again).
+    invoice: GatewayInvoice | None = None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,7 @@ def subscription_from(obj: Any) -> GatewaySubscription:
         latest_invoice=object_id(invoice),
         payment_intent=intent,
         metadata=dict(raw.get("metadata") or {}),
+        invoice=invoice_from(invoice) if isinstance(invoice, dict) else None,
     )
 
 
