@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from readerfund.core.privacy import normalize_email
+from readerfund.core.tasks import task_pending
 from readerfund.newsrooms.models import Newsroom
 from readerfund.notifications.chaos import chaos_point
 from readerfund.notifications.models import OutboxMessage
@@ -106,9 +107,6 @@ def outbox_retry_due(*, now: datetime | None = None) -> int:
     twice; one whose task is 'running' but which nobody claimed within the lease belongs to a dead
     worker. Even a duplicate task would be harmless: the claim decides who sends.
     """
-    from django_tasks.base import TaskResultStatus
-    from django_tasks.exceptions import TaskResultDoesNotExist
-
     from readerfund.notifications.tasks import outbox_send_task
 
     now = now or timezone.now()
@@ -120,11 +118,8 @@ def outbox_retry_due(*, now: datetime | None = None) -> int:
     rows = OutboxMessage.objects.filter(claimable, not_recently_enqueued).values_list("id", "task_id")[:500]
     lost = []
     for message_id, task_id in rows:
-        try:
-            waiting = bool(task_id) and outbox_send_task.get_result(task_id).status == TaskResultStatus.READY
-        except TaskResultDoesNotExist:
-            waiting = False
-        if not waiting:
+        # A running task is judged by the claim's lease (in `claimable` above), not here.
+        if not task_pending(outbox_send_task, task_id, now=now):
             lost.append(message_id)
     if lost:
         outbox_enqueue(message_ids=lost)

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from readerfund.core.http import ApiError
+from readerfund.core.tasks import task_pending
 from readerfund.payments import gateway
 from readerfund.payments.models import WebhookEvent
 from readerfund.payments.tasks import webhook_event_process_task
@@ -50,24 +51,9 @@ def _retry_backoff(attempts: int) -> timedelta:
 
 
 def _task_waiting(task_id: str, *, now: datetime) -> bool:
-    from django_tasks.base import TaskResultStatus
-    from django_tasks.exceptions import TaskResultDoesNotExist
-
-    if not task_id:
-        return False
-    try:
-        result = webhook_event_process_task.get_result(task_id)
-    except TaskResultDoesNotExist:
-        return False
-    if result.status == TaskResultStatus.READY:
-        return True
     # Running for longer than any live run takes means its worker died holding it.
-    started = result.started_at
-    return (
-        result.status == TaskResultStatus.RUNNING
-        and started is not None
-        and started > now - timedelta(seconds=REQUEUE_AFTER_SECONDS)
-    )
+    grace = timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    return task_pending(webhook_event_process_task, task_id, now=now, running_grace=grace)
 
 
 def webhook_events_requeue(*, now: datetime | None = None) -> int:
