@@ -1,7 +1,7 @@
 """The ledger: supporters, contributions, payments and refunds, in integer minor units.
 
 Models hold fields and constraints only; every write goes through payments/services (and the
-checkout's services), every Stripe call through payments/gateway.py.
+checkout's services), every Stripe call through the payments/gateway package.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a payment provider gives the ledger and the checkout, in our own types.
 
-payments/gateway.py implements these for Stripe; a second provider would implement the same functions
+payments/gateway/ implements these for Stripe; a second provider would implement the same functions
 returning the same dataclasses. No provider SDK is imported here.
 """
 

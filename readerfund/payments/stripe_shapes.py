@@ -1,4 +1,4 @@
-"""Stripe's object shapes (plain dicts) read into our dataclasses. No SDK import: gateway.py calls."""
+"""Stripe's object shapes (plain dicts) read into our dataclasses. No SDK import: the gateway package calls."""
 
 from __future__ import annotations
 

@@ -1,0 +1,108 @@
+"""The one door to the payment provider (Stripe). Nothing outside this package imports `stripe`.
+
+Everything in and out is our own dataclasses (payments/provider.py), so a second provider could
+implement the same functions. Settings are read at call time (one StripeClient per thread and
+settings): tests point them at localstripe.
+
+Every write takes an idempotency key derived from our own row. Stripe dedupes by it for 24 hours;
+localstripe ignores it, so callers must also reuse the ids they stored (see checkout/services.py).
+
+Callers use the package (`from readerfund.payments import gateway; gateway.payment_intent_get(...)`);
+the modules split it by what it talks to: client, customers, one_off, recurring, events.
+"""
+
+from readerfund.payments.gateway.client import API_VERSION, error_translate
+from readerfund.payments.gateway.customers import (
+    customer_create,
+    customer_default_payment_method_set,
+    payment_method_attach,
+    payment_method_get,
+    setup_intent_create,
+    setup_intent_get,
+)
+from readerfund.payments.gateway.events import EventSignatureInvalid, event_verify
+from readerfund.payments.gateway.one_off import (
+    charge_get,
+    payment_intent_cancel,
+    payment_intent_create,
+    payment_intent_find,
+    payment_intent_get,
+    payment_intents_list,
+    refund_create,
+)
+from readerfund.payments.gateway.recurring import (
+    invoice_create,
+    invoice_failed_attempt_seen,
+    invoice_get,
+    invoice_pay,
+    invoice_with_subscription_get,
+    invoices_list,
+    plan_create,
+    plan_get,
+    subscription_cancel,
+    subscription_create,
+    subscription_find,
+    subscription_get,
+    subscription_invoice_ids,
+    subscriptions_list,
+)
+from readerfund.payments.provider import (
+    GatewayCharge,
+    GatewayError,
+    GatewayIntent,
+    GatewayInvoice,
+    GatewayNotFound,
+    GatewayPaymentMethod,
+    GatewayPlan,
+    GatewayRefund,
+    GatewaySetupIntent,
+    GatewaySubscription,
+    GatewayUnavailable,
+    PaymentDeclined,
+)
+
+__all__ = [
+    "API_VERSION",
+    "EventSignatureInvalid",
+    "GatewayCharge",
+    "GatewayError",
+    "GatewayIntent",
+    "GatewayInvoice",
+    "GatewayNotFound",
+    "GatewayPaymentMethod",
+    "GatewayPlan",
+    "GatewayRefund",
+    "GatewaySetupIntent",
+    "GatewaySubscription",
+    "GatewayUnavailable",
+    "PaymentDeclined",
+    "charge_get",
+    "customer_create",
+    "customer_default_payment_method_set",
+    "error_translate",
+    "event_verify",
+    "invoice_create",
+    "invoice_failed_attempt_seen",
+    "invoice_get",
+    "invoice_pay",
+    "invoice_with_subscription_get",
+    "invoices_list",
+    "payment_intent_cancel",
+    "payment_intent_create",
+    "payment_intent_find",
+    "payment_intent_get",
+    "payment_intents_list",
+    "payment_method_attach",
+    "payment_method_get",
+    "plan_create",
+    "plan_get",
+    "refund_create",
+    "setup_intent_create",
+    "setup_intent_get",
+    "subscription_cancel",
+    "subscription_create",
+    "subscription_find",
+    "subscription_get",
+    "subscription_invoice_ids",
+    "subscriptions_list",
+]

@@ -1,0 +1,83 @@
+"""Payment methods, customers and setup intents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from readerfund.payments.gateway.client import provider_errors, stripe_client, write_options
+from readerfund.payments.provider import (
+    GatewayPaymentMethod,
+    GatewaySetupIntent,
+)
+from readerfund.payments.stripe_shapes import (
+    object_id,
+    raw_dict,
+)
+
+# --- payment methods, customers, setup intents -----------------------------------------------------
+
+
+def payment_method_get(*, payment_method_id: str) -> GatewayPaymentMethod:
+    with provider_errors():
+        raw = raw_dict(stripe_client().v1.payment_methods.retrieve(payment_method_id))
+    kind = raw.get("type") or ""
+    details = raw.get(kind) or {}
+    return GatewayPaymentMethod(
+        id=raw["id"],
+        type=kind,
+        country=(details.get("country") or "").upper(),
+        last4=details.get("last4") or "",
+        customer=object_id(raw.get("customer")),
+    )
+
+
+def customer_create(*, metadata: dict[str, str], idempotency_key: str) -> str:
+    """A customer that holds no name or address of the reader: only our opaque reference."""
+    with provider_errors():
+        customer = stripe_client().v1.customers.create(
+            params={"metadata": metadata}, options=write_options(idempotency_key)
+        )
+    return str(customer.id)
+
+
+def payment_method_attach(*, payment_method_id: str, customer_id: str, idempotency_key: str) -> None:
+    """Raises PaymentDeclined when the bank refuses the card at attach time."""
+    with provider_errors():
+        stripe_client().v1.payment_methods.attach(
+            payment_method_id, params={"customer": customer_id}, options=write_options(idempotency_key)
+        )
+
+
+def customer_default_payment_method_set(*, customer_id: str, payment_method_id: str, idempotency_key: str) -> None:
+    # Subscriptions bill the customer's default; localstripe rejects default_payment_method on them.
+    with provider_errors():
+        stripe_client().v1.customers.update(
+            customer_id,
+            params={"invoice_settings": {"default_payment_method": payment_method_id}},
+            options=write_options(idempotency_key),
+        )
+
+
+def setup_intent_create(
+    *, payment_method_types: list[str], metadata: dict[str, str], idempotency_key: str
+) -> GatewaySetupIntent:
+    with provider_errors():
+        params: Any = {"payment_method_types": payment_method_types, "usage": "off_session", "metadata": metadata}
+        raw = raw_dict(stripe_client().v1.setup_intents.create(params=params, options=write_options(idempotency_key)))
+    return GatewaySetupIntent(
+        id=raw["id"],
+        status=raw.get("status") or "",
+        client_secret=raw.get("client_secret") or "",
+        payment_method=object_id(raw.get("payment_method")),
+    )
+
+
+def setup_intent_get(*, setup_intent_id: str) -> GatewaySetupIntent:
+    with provider_errors():
+        raw = raw_dict(stripe_client().v1.setup_intents.retrieve(setup_intent_id))
+    return GatewaySetupIntent(
+        id=raw["id"],
+        status=raw.get("status") or "",
+        client_secret=raw.get("client_secret") or "",
+        payment_method=object_id(raw.get("payment_method")),
+    )

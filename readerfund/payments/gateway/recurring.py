@@ -1,0 +1,188 @@
+"""Recurring support: plans, subscriptions and their invoices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from readerfund.payments.gateway.client import path, provider_errors, read, read_all, stripe_client, write_options
+from readerfund.payments.provider import (
+    GatewayInvoice,
+    GatewayNotFound,
+    GatewayPlan,
+    GatewaySubscription,
+)
+from readerfund.payments.stripe_shapes import (
+    invoice_from,
+    object_id,
+    plan_from,
+    raw_dict,
+    subscription_from,
+)
+
+# --- recurring: plans, subscriptions, invoices -----------------------------------------------------
+
+
+def plan_create(
+    *,
+    amount: int,
+    currency: str,
+    interval: str,
+    product_name: str,
+    metadata: dict[str, str],
+    idempotency_key: str,
+    statement_descriptor: str = "",
+) -> GatewayPlan:
+    product: Any = {"name": product_name, "metadata": metadata}
+    if statement_descriptor:
+        product["statement_descriptor"] = statement_descriptor[:22]
+    params: Any = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "interval": interval,
+        "product": product,
+        "metadata": metadata,
+    }
+    with provider_errors():
+        return plan_from(
+            raw_dict(stripe_client().v1.plans.create(params=params, options=write_options(idempotency_key)))
+        )
+
+
+def plan_get(*, plan_id: str) -> GatewayPlan:
+    with provider_errors():
+        return plan_from(raw_dict(stripe_client().v1.plans.retrieve(plan_id)))
+
+
+_SUBSCRIPTION_EXPAND = ["latest_invoice.payment_intent"]
+
+
+def subscription_create(
+    *, customer_id: str, plan_id: str, metadata: dict[str, str], idempotency_key: str
+) -> GatewaySubscription:
+    """Bills the customer's default payment method now; the first invoice's intent may need 3-D Secure."""
+    params: Any = {
+        "customer": customer_id,
+        "items": [{"plan": plan_id}],
+        "metadata": metadata,
+        "payment_behavior": "allow_incomplete",
+        "expand": _SUBSCRIPTION_EXPAND,
+    }
+    with provider_errors():
+        return subscription_from(
+            stripe_client().v1.subscriptions.create(params=params, options=write_options(idempotency_key))
+        )
+
+
+def subscription_get(*, subscription_id: str) -> GatewaySubscription:
+    with provider_errors():
+        return subscription_from(read(path("subscriptions", subscription_id), expand=_SUBSCRIPTION_EXPAND))
+
+
+def subscription_find(*, customer_id: str, metadata_key: str, metadata_value: str) -> GatewaySubscription | None:
+    """A customer's subscription carrying our metadata (recovers an id we never stored)."""
+    if not (customer_id and metadata_value):
+        return None
+    with provider_errors():
+        listing = stripe_client().v1.subscriptions.list(params={"customer": customer_id, "status": "all", "limit": 100})
+        for item in listing.auto_paging_iter():
+            if (raw_dict(item).get("metadata") or {}).get(metadata_key) == metadata_value:
+                return subscription_get(subscription_id=item.id)
+    return None
+
+
+def subscription_cancel(*, subscription_id: str, idempotency_key: str) -> GatewaySubscription:
+    with provider_errors():
+        return subscription_from(
+            stripe_client().v1.subscriptions.cancel(subscription_id, options=write_options(idempotency_key))
+        )
+
+
+def subscriptions_list(*, customer_id: str = "", status: str = "all") -> Iterator[GatewaySubscription]:
+    params: Any = {"status": status, "limit": 100}
+    if customer_id:
+        params["customer"] = customer_id
+    with provider_errors():
+        for item in stripe_client().v1.subscriptions.list(params=params).auto_paging_iter():
+            yield subscription_from(item)
+
+
+def invoice_get(*, invoice_id: str) -> GatewayInvoice:
+    with provider_errors():
+        return invoice_from(read(path("invoices", invoice_id)))
+
+
+def invoice_with_subscription_get(*, invoice_id: str) -> tuple[GatewayInvoice, GatewaySubscription | None]:
+    """An invoice and its subscription in one read; the subscription is None when the invoice has none
+    or the provider no longer knows it (localstripe deletes failed SEPA ones)."""
+    raw: dict[str, Any] = {}
+    try:
+        with provider_errors():
+            raw = read(path("invoices", invoice_id), expand=["subscription"])
+    except GatewayNotFound:
+        pass  # an expanded read fails when either is gone: read the invoice alone (it raises if it is gone)
+    invoice = invoice_from(raw) if raw else invoice_get(invoice_id=invoice_id)
+    expanded = raw.get("subscription")
+    if isinstance(expanded, dict):
+        return invoice, subscription_from(expanded)
+    if not invoice.subscription:
+        return invoice, None
+    try:
+        return invoice, subscription_get(subscription_id=invoice.subscription)
+    except GatewayNotFound:
+        return invoice, None
+
+
+def invoice_create(*, customer_id: str, subscription_id: str, idempotency_key: str) -> GatewayInvoice:
+    """A renewal on demand (localstripe has no test clock; also how a missed renewal can be billed)."""
+    params: Any = {"customer": customer_id, "subscription": subscription_id}
+    with provider_errors():
+        return invoice_from(stripe_client().v1.invoices.create(params=params, options=write_options(idempotency_key)))
+
+
+def invoice_pay(*, invoice_id: str, idempotency_key: str) -> GatewayInvoice:
+    """Raises PaymentDeclined when the charge fails; the invoice then stays open."""
+    with provider_errors():
+        return invoice_from(stripe_client().v1.invoices.pay(invoice_id, options=write_options(idempotency_key)))
+
+
+def invoice_failed_attempt_seen(*, invoice: GatewayInvoice) -> bool:
+    """Whether a charge for this invoice failed at some point (its later payment is then a recovery).
+
+    Stripe counts automatic retries in attempt_count, but a manual payment after a failure (the
+    supporter's new card, invoices.pay) leaves it at 1; localstripe never raises it and retries with a
+    new PaymentIntent. A failed charge pointing at the invoice (directly, or through its intent) is
+    what both keep, so look for one among the customer's charges since the invoice was made.
+    """
+    if invoice.attempt_count > 1:
+        return True
+    if not invoice.customer:
+        return False
+    # Not expanded: most of the customer's charges succeeded and need no intent, and expanding every
+    # one made this listing the slowest read of webhook processing. A failed charge that does not
+    # name the invoice itself has its intent read on its own.
+    params: Any = {"customer": invoice.customer, "created": {"gt": invoice.created - 1}, "limit": 100}
+    with provider_errors():
+        failed = [raw for raw in read_all(path("charges"), **params) if raw.get("status") == "failed"]
+        for raw in failed:
+            if object_id(raw.get("invoice")) == invoice.id:
+                return True
+        for raw in failed:
+            intent = raw.get("payment_intent")
+            if not intent:
+                continue
+            if not isinstance(intent, dict):
+                intent = read(path("payment_intents", object_id(intent)))
+            if object_id(intent.get("invoice")) == invoice.id:
+                return True
+    return False
+
+
+def subscription_invoice_ids(*, subscription_id: str) -> list[str]:
+    return [invoice.id for invoice in invoices_list(subscription_id=subscription_id)]
+
+
+def invoices_list(*, subscription_id: str) -> list[GatewayInvoice]:
+    with provider_errors():
+        listing = stripe_client().v1.invoices.list(params={"subscription": subscription_id, "limit": 100})
+        return [invoice_from(item) for item in listing.auto_paging_iter()]
