@@ -30,3 +30,23 @@ def task_pending(task: Any, task_id: str, *, now: datetime, running_grace: timed
         and started is not None
         and started > now - running_grace
     )
+
+
+FINISHED_KEPT = timedelta(days=14)
+# A task still "running" after a day belongs to a worker that was killed; the recovery jobs have
+# long since enqueued its work again.
+ABANDONED_AFTER = timedelta(days=1)
+
+
+def task_results_prune(*, now: datetime) -> int:
+    """Periodic (readerfund worker): forget finished task results, and runs abandoned by dead workers."""
+    from django.db.models import Q
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    finished = Q(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lte=now - FINISHED_KEPT
+    )
+    abandoned = Q(status=TaskResultStatus.RUNNING, started_at__lte=now - ABANDONED_AFTER)
+    deleted, _ = DBTaskResult.objects.filter(finished | abandoned).delete()
+    return deleted

@@ -24,6 +24,7 @@ PERIODIC_JOBS = (
     "readerfund.notifications.services.outbox_retry_due",
     "readerfund.payments.webhooks.webhook_events_requeue",
     "readerfund.core.ratelimit.rate_limit_prune",
+    "readerfund.core.tasks.task_results_prune",
 )
 
 
