@@ -16,7 +16,7 @@ from readerfund.appeals.selectors import (
     published_response,
     published_variant_exists,
 )
-from readerfund.core.cors import cors_headers, cors_preflight
+from readerfund.core.cors import cors_apply, cors_preflight
 from readerfund.core.http import ApiError, field, json_body, method_not_allowed
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -79,9 +79,7 @@ def appeals_json(request: HttpRequest, slug: str) -> HttpResponse:
             response["Cache-Control"] = f"public, max-age={settings.APPEALS_MAX_AGE}"
             # Origin is here only because the CORS answer depends on it; each newsroom's readers send one.
             response["Vary"] = f"{settings.COUNTRY_HEADER}, Origin"
-    for name, value in cors_headers(request, slug).items():
-        response[name] = value
-    return response
+    return cors_apply(request, response, slug)
 
 
 @csrf_exempt
@@ -98,9 +96,7 @@ def events(request: HttpRequest) -> HttpResponse:
         else:
             counters.event_record(variant_id=variant_id, event=event)
             response = HttpResponse(status=204)
-    for name, value in cors_headers(request, None).items():
-        response[name] = value
-    return response
+    return cors_apply(request, response, None)
 
 
 def _event(request: HttpRequest) -> tuple[int, str]:

@@ -41,6 +41,13 @@ def cors_headers(request: HttpRequest, slug: str | None) -> dict[str, str]:
     return {"Access-Control-Allow-Origin": origin}
 
 
+def cors_apply(request: HttpRequest, response: HttpResponse, slug: str | None) -> HttpResponse:
+    """Add the CORS answer for this request's origin to a response, and return it."""
+    for name, value in cors_headers(request, slug).items():
+        response[name] = value
+    return response
+
+
 def cors_preflight(request: HttpRequest, slug: str | None) -> HttpResponse:
     response = HttpResponse(status=204)
     response["Vary"] = "Origin"

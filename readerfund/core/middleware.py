@@ -55,9 +55,6 @@ class PublicApiMiddleware:
 class PageLocaleMiddleware(LocaleMiddleware):
     """Django's LocaleMiddleware for pages only; the public API picks its locale from the query."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
-        super().__init__(get_response)
-
     def process_request(self, request: HttpRequest) -> None:
         if not request.path.startswith(_PUBLIC_PREFIXES):
             super().process_request(request)

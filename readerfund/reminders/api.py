@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from readerfund.appeals.models import Variant
-from readerfund.core.cors import cors_headers, cors_preflight
+from readerfund.core.cors import cors_apply, cors_preflight
 from readerfund.core.http import ApiError, field, json_body
 from readerfund.core.privacy import normalize_email
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
@@ -49,9 +49,7 @@ def reminders(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(limited.retry_after)
     except ApiError as error:
         response = error.response()
-    for name, value in cors_headers(request, slug).items():
-        response[name] = value
-    return response
+    return cors_apply(request, response, slug)
 
 
 def _schedule(*, newsroom: Newsroom, data: dict[str, Any], locale: str) -> JsonResponse:
