@@ -59,11 +59,20 @@ def localstripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 
 @pytest.fixture
-def localstripe(localstripe_server: str, settings: Any) -> str:
-    """Point the SDK and Stripe.js at the session's localstripe."""
+def localstripe(localstripe_server: str, settings: Any) -> Iterator[str]:
+    """Point the SDK and Stripe.js at the session's localstripe.
+
+    The test itself runs as a deployment serving one newsroom on the default account: gateway calls the
+    test makes directly go there. The code under test selects each newsroom's own account itself (a
+    live server's threads don't see this selection at all); tests/payments/test_accounts.py runs two
+    newsrooms on two emulators to prove it."""
+    from readerfund.payments import gateway
+    from readerfund.payments.accounts import default_account
+
     settings.STRIPE_API_BASE = localstripe_server
     settings.STRIPE_JS_URL = f"{localstripe_server}/js.stripe.com/v3/"
-    return localstripe_server
+    with gateway.account_use(default_account()):
+        yield localstripe_server
 
 
 # --- e-mail ----------------------------------------------------------------------------------------

@@ -56,6 +56,12 @@ PAGE: dict[str, dict[str, str]] = {
         "refused_options": "Safer ways to support us",
         "refused_back": "Back to the article",
         "refused_again": "Use a different card",
+        "authenticate_title": "Confirm your payment",
+        "authenticate_text": "Your bank asks you to confirm the renewal of your contribution of {amount}.",
+        "authenticate_button": "Confirm with my bank",
+        "authenticate_done": "Thank you: your contribution of {amount} is paid.",
+        "authenticate_failed": "The payment is not confirmed yet. Please try again, or use a different card.",
+        "authenticate_gone": "This link is no longer valid. Nothing needs confirming here.",
     },
     "ru": {
         "title": "Поддержать «{newsroom}»",
@@ -107,6 +113,12 @@ PAGE: dict[str, dict[str, str]] = {
         "refused_options": "Более безопасные способы поддержать нас",
         "refused_back": "Вернуться к статье",
         "refused_again": "Использовать другую карту",
+        "authenticate_title": "Подтвердите платёж",
+        "authenticate_text": "Ваш банк просит подтвердить продление взноса {amount}.",
+        "authenticate_button": "Подтвердить в банке",
+        "authenticate_done": "Спасибо: взнос {amount} оплачен.",
+        "authenticate_failed": "Платёж пока не подтверждён. Попробуйте ещё раз или используйте другую карту.",
+        "authenticate_gone": "Эта ссылка больше не действует. Здесь ничего не нужно подтверждать.",
     },
 }
 

@@ -34,6 +34,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rate_limited": "Too many attempts. Please wait {seconds} seconds and try again.",
         "expired_page": "This page has expired. Please reload it and try again.",
         "in_progress": "Your payment is still being processed. Please wait a moment.",
+        "busy": "We are very busy just now. Please try again in a few seconds: you will not be charged twice.",
         "generic": "Something went wrong. Nothing was charged. Please try again.",
     },
     "ru": {
@@ -59,6 +60,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rate_limited": "Слишком много попыток. Подождите {seconds} с и попробуйте снова.",
         "expired_page": "Страница устарела. Обновите её и попробуйте снова.",
         "in_progress": "Платёж ещё обрабатывается. Подождите немного.",
+        "busy": "Сейчас слишком много запросов. Попробуйте ещё раз через несколько секунд: дважды деньги не спишутся.",
         "generic": "Что-то пошло не так. Деньги не списаны. Попробуйте ещё раз.",
     },
 }

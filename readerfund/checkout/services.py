@@ -1,43 +1,48 @@
 """Checkout services: start a contribution, then pay it, without ever charging twice.
 
 How a double click, a reload or a retried request never charges twice:
-1. Our record comes first. The page carries a request_key made when it was rendered; `contribution_start`
-   get-or-creates the Contribution by that unique key, so every retry lands on the same row.
-2. Before the first create call at Stripe, `attempt_begin` commits `provider_attempted_at` (a marker that a
-   create may have reached Stripe). The create then runs inside a transaction holding the row lock, so a
-   concurrent double click waits and afterwards finds the stored id.
+1. Our record comes first. The page carries a request_key (kept in the tab's sessionStorage across
+   reloads); `contribution_start` get-or-creates the Contribution by that unique key, so every retry lands
+   on the same row.
+2. Before the first create call at Stripe, `attempt_claim` commits `provider_attempted_at`, a lease held
+   while this request talks to Stripe (checkout/attempts.py). A concurrent double click finds the lease
+   and is told to ask again; it never waits on a database lock, since no transaction is open during a
+   provider call (the gateway refuses one).
 3. Every object we create carries metadata {"checkout": request_key, "contribution": id} and an idempotency
-   key derived from the row.
+   key `<request_key>:<step>`, unique per deployment (a bare row id repeats after a restore).
    If a request dies after Stripe created the object but before we stored its id, the marker is set and the
-   id is empty: the retry looks the object up by metadata (Stripe: search; localstripe: list) and reuses it.
-   On Stripe the idempotency key returns the very same object as well; localstripe ignores keys, so the
-   lookup is what holds there (tests/checkout/test_services.py breaks a request in exactly that spot).
+   id is empty: the next request looks the object up by metadata (Stripe: search; localstripe: list) and
+   reuses it. On Stripe the idempotency key returns the very same object as well; localstripe ignores keys,
+   so the lookup is what holds there (tests/checkout/test_services.py breaks a request in exactly that spot).
+
+All provider calls run with the newsroom's own Stripe account (payments/accounts.py).
 """
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from readerfund.checkout import recurring
+from readerfund.checkout.attempts import attempt_claim, attempt_release
 from readerfund.checkout.messages import decline_key, message
 from readerfund.checkout.validation import CheckoutProblem, CheckoutRequest
 from readerfund.core.privacy import lookup_hash
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway, ledger
-from readerfund.payments.models import Contribution, Frequency, Supporter
+from readerfund.payments.accounts import account_for
+from readerfund.payments.models import Contribution, Frequency, Supporter, request_key_new
 from readerfund.payments.provider import GatewayUnavailable
+from readerfund.payments.transitions import Signal
 
 Status = Contribution.Status
 FINISHED = {Status.SUCCEEDED, Status.ACTIVE}
 DEAD = {Status.FAILED, Status.CANCELED, Status.REFUSED}
 
 
-def request_key_new() -> str:
-    return secrets.token_urlsafe(24)
+__all__ = ["CheckoutOutcome", "contribution_pay", "contribution_start", "request_key_new", "supporter_for"]
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,8 @@ def contribution_start(*, newsroom: Newsroom, request: CheckoutRequest) -> Check
             else:
                 # An earlier request reached Stripe (or may have): finish that one instead of starting over.
                 return CheckoutOutcome("pay", contribution)
-    return _setup_intent_for(contribution=contribution, method=request.method)
+    with gateway.account_use(account_for(newsroom)):
+        return _setup_intent_for(contribution=contribution, method=request.method)
 
 
 def _setup_intent_for(*, contribution: Contribution, method: str) -> CheckoutOutcome:
@@ -134,7 +140,7 @@ def _setup_intent_for(*, contribution: Contribution, method: str) -> CheckoutOut
         setup = gateway.setup_intent_get(setup_intent_id=previous)
         if setup.status in ("requires_payment_method", "requires_confirmation", "requires_action"):
             return CheckoutOutcome("setup", contribution, client_secret=setup.client_secret)
-    key = f"contribution-{contribution.id}-setup" + (f"-after-{previous}" if previous else "")
+    key = f"{contribution.request_key}:setup" + (f"-after-{previous}" if previous else "")
     setup = gateway.setup_intent_create(
         payment_method_types=[method],
         metadata=ledger.provider_metadata(contribution),
@@ -148,67 +154,75 @@ def _setup_intent_for(*, contribution: Contribution, method: str) -> CheckoutOut
     return CheckoutOutcome("setup", contribution, client_secret=setup.client_secret)
 
 
-def attempt_begin(*, contribution: Contribution) -> bool:
-    """Commit the marker that a create call may reach Stripe. True if an earlier attempt set it."""
-    with transaction.atomic():
-        row = Contribution.objects.select_for_update().get(id=contribution.id)
-        if row.provider_attempted_at is not None:
-            return True
-        row.provider_attempted_at = timezone.now()
-        row.save(update_fields=["provider_attempted_at", "updated_at"])
-        return False
-
-
 def _refuse_if_risky(*, contribution: Contribution, payment_method_id: str) -> bool:
     """Read the card's (or IBAN's) country before anything is charged; refuse listed countries."""
     risky = contribution.newsroom.risk_country_codes
     method = gateway.payment_method_get(payment_method_id=payment_method_id)
     Contribution.objects.filter(id=contribution.id).update(provider_payment_method_id=payment_method_id)
+    contribution.provider_payment_method_id = payment_method_id
     if risky and method.country in risky:
         # The country is not stored: only that this attempt was refused.
-        Contribution.objects.filter(id=contribution.id).update(
-            status=Status.REFUSED, failure_reason="risk_country", updated_at=timezone.now()
+        refused = ledger.contribution_status_apply(
+            contribution_id=contribution.id, signal=Signal.RISK_REFUSED, reason="risk_country"
         )
-        contribution.status = Status.REFUSED
+        contribution.status = refused.status
         return True
     return False
 
 
 def _one_off_pay(*, contribution: Contribution, payment_method_id: str, earlier: bool) -> CheckoutOutcome:
-    with transaction.atomic():
-        row = Contribution.objects.select_for_update().select_related("newsroom").get(id=contribution.id)
-        intent = None
-        if row.provider_payment_intent_id:
-            intent = gateway.payment_intent_get(intent_id=row.provider_payment_intent_id)
-        elif earlier:
-            intent = gateway.payment_intent_find(metadata_key=ledger.CHECKOUT_KEY, metadata_value=row.request_key)
-        if intent is None:
-            intent = gateway.payment_intent_create(
-                amount=row.amount,
-                currency=row.currency,
-                payment_method_id=payment_method_id,
-                payment_method_type=row.payment_method_type,
-                metadata=ledger.provider_metadata(row),
-                statement_descriptor=row.newsroom.statement_descriptor,
-                idempotency_key=f"contribution-{row.id}-intent",
-            )
-        row = ledger.contribution_apply_intent(contribution=row, intent=intent)
+    intent = None
+    if earlier:
+        intent = gateway.payment_intent_find(metadata_key=ledger.CHECKOUT_KEY, metadata_value=contribution.request_key)
+    if intent is None:
+        intent = gateway.payment_intent_create(
+            amount=contribution.amount,
+            currency=contribution.currency,
+            payment_method_id=payment_method_id,
+            payment_method_type=contribution.payment_method_type,
+            metadata=ledger.provider_metadata(contribution),
+            statement_descriptor=contribution.newsroom.statement_descriptor,
+            idempotency_key=f"{contribution.request_key}:intent",
+        )
+    row = ledger.contribution_apply_intent(contribution=contribution, intent=intent)
     return _outcome(row, client_secret=intent.client_secret)
+
+
+def _started_state(contribution: Contribution) -> CheckoutOutcome | None:
+    """What Stripe says now about an object this checkout already made; None if it made none yet."""
+    if contribution.provider_payment_intent_id:
+        intent = gateway.payment_intent_get(intent_id=contribution.provider_payment_intent_id)
+        row = ledger.contribution_apply_intent(contribution=contribution, intent=intent)
+        return _outcome(row, client_secret=intent.client_secret)
+    if contribution.provider_subscription_id:
+        row, client_secret = recurring.recurring_state(contribution=contribution)
+        return _outcome(row, client_secret=client_secret)
+    return None
 
 
 def contribution_pay(*, contribution: Contribution) -> CheckoutOutcome:
     """Charge (one-off) or subscribe (recurring) with the payment method the page set up, or report the
-    state of what an earlier request already created. Safe to call any number of times."""
-    contribution.refresh_from_db()
+    state of what an earlier request already created. Safe to call any number of times, at once too."""
+    contribution = Contribution.objects.select_related("newsroom", "supporter").get(id=contribution.id)
     if contribution.status in FINISHED or contribution.status in DEAD:
         return _outcome(contribution)
-    started = bool(
-        contribution.provider_payment_intent_id
-        or contribution.provider_subscription_id
-        or contribution.provider_attempted_at
-    )
+    with gateway.account_use(account_for(contribution.newsroom)):
+        try:
+            return _pay(contribution)
+        except GatewayUnavailable as error:
+            # A create may have reached Stripe without us hearing back: we can't say "nothing was charged",
+            # but we can promise the retry won't charge again (see the module docstring).
+            raise CheckoutProblem(
+                "unconfirmed", message("unconfirmed", locale=contribution.locale), status=503
+            ) from error
+
+
+def _pay(contribution: Contribution) -> CheckoutOutcome:
+    started = _started_state(contribution)
+    if started is not None:
+        return started
     payment_method_id = contribution.provider_payment_method_id
-    if not started:
+    if contribution.provider_attempted_at is None:
         setup = (
             gateway.setup_intent_get(setup_intent_id=contribution.provider_setup_intent_id)
             if contribution.provider_setup_intent_id
@@ -219,16 +233,16 @@ def contribution_pay(*, contribution: Contribution) -> CheckoutOutcome:
         payment_method_id = setup.payment_method
         if _refuse_if_risky(contribution=contribution, payment_method_id=payment_method_id):
             return CheckoutOutcome("refused", contribution)
-    earlier = attempt_begin(contribution=contribution)
+    claim = attempt_claim(contribution=contribution)
+    if not claim.owner:
+        # Another request for this checkout is talking to Stripe right now: the page asks again shortly.
+        return CheckoutOutcome("pay", contribution)
     try:
         if contribution.frequency == Frequency.ONE_OFF:
-            return _one_off_pay(contribution=contribution, payment_method_id=payment_method_id, earlier=earlier)
+            return _one_off_pay(contribution=contribution, payment_method_id=payment_method_id, earlier=claim.earlier)
         row, client_secret = recurring.recurring_pay(
-            contribution=contribution, payment_method_id=payment_method_id, earlier=earlier
+            contribution=contribution, payment_method_id=payment_method_id, earlier=claim.earlier
         )
-    except GatewayUnavailable as error:
-        # A create may have reached Stripe without us hearing back: we can't say "nothing was charged",
-        # but we can promise the retry won't charge again (see the module docstring).
-        locale = contribution.locale
-        raise CheckoutProblem("unconfirmed", message("unconfirmed", locale=locale), status=503) from error
-    return _outcome(row, client_secret=client_secret)
+        return _outcome(row, client_secret=client_secret)
+    finally:
+        attempt_release(contribution=contribution)

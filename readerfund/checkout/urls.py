@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, path
 
-from readerfund.checkout import views
+from readerfund.checkout import authenticate, views
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("support/checkout.js", views.checkout_js, name="checkout-js"),
@@ -9,4 +9,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("support/<slug:slug>/pay", views.checkout_pay, name="checkout-pay"),
     path("support/<slug:slug>/thanks/<str:request_key>/", views.checkout_thanks, name="checkout-thanks"),
     path("support/<slug:slug>/refused/<str:request_key>/", views.checkout_refused, name="checkout-refused"),
+    path(
+        "support/<slug:slug>/authenticate/<str:token>/", authenticate.renewal_authenticate, name="checkout-authenticate"
+    ),
 ]

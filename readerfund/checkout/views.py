@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -35,6 +36,7 @@ from readerfund.core.http import ApiError, json_body
 from readerfund.core.money import Money
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
+from readerfund.payments.accounts import account_for
 from readerfund.payments.models import Contribution
 from readerfund.payments.provider import GatewayError, GatewayUnavailable, PaymentDeclined
 
@@ -86,6 +88,13 @@ def json_endpoint(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespon
         except GatewayError as error:
             logger.warning("payment provider refused a checkout call: %s %s", error.kind, error.code)
             return _error("generic", message("generic", locale=locale), 502)
+        except OperationalError as error:
+            # SQLite's one writer was busy past busy_timeout, or the database is unreachable: an answer the
+            # page reads out, never Django's HTML 500. Whatever was written is whole; the retry continues it.
+            logger.warning("database busy during checkout: %s", type(error).__name__)
+            response = _error("busy", message("busy", locale=locale), 503)
+            response["Retry-After"] = "3"
+            return response
 
     return wrapper
 
@@ -146,7 +155,7 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
         "currency": currency,
         "amount": amount,
         "options": options,
-        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "publishable_key": account_for(newsroom).publishable_key,
         "start_url": reverse("checkout-start", args=[newsroom.slug]),
         "pay_url": reverse("checkout-pay", args=[newsroom.slug]),
         "messages": script_messages(locale),

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from readerfund.core.privacy import EncryptedTextField
 from readerfund.newsrooms.colours import accessible_brand_colour
 
 country_list_validator = RegexValidator(
@@ -34,6 +35,16 @@ class Newsroom(models.Model):
         max_length=22, default="READER SUPPORT", help_text=_("Neutral text on the card statement.")
     )
     sender_name = models.CharField(max_length=80, default="Reader support", help_text=_("Neutral e-mail sender."))
+    # The newsroom's own Stripe account: its money, customers, refunds and disputes never mix with another
+    # newsroom's. Empty: the deployment's STRIPE_* settings (a deployment serving one newsroom).
+    stripe_secret_key = EncryptedTextField(blank=True, help_text=_("Secret key of the newsroom's Stripe account."))
+    stripe_publishable_key = EncryptedTextField(blank=True, help_text=_("Publishable key of the same account."))
+    stripe_webhook_secret = EncryptedTextField(
+        blank=True, help_text=_("Signing secret of the account's webhook endpoint /webhooks/stripe/<newsroom>.")
+    )
+    # Where that account's API answers; empty is Stripe. Only the demo and the tests point it at an emulator,
+    # so it is not editable in forms: a typed URL would have our server send the secret key anywhere.
+    stripe_api_base = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

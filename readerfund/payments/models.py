@@ -17,6 +17,10 @@ from readerfund.core.privacy import EncryptedTextField
 from readerfund.newsrooms.models import Newsroom
 
 
+def request_key_new() -> str:
+    return secrets.token_urlsafe(24)
+
+
 def supporter_reference() -> str:
     # A reference for exports and support requests that says nothing about the person.
     return "S-" + secrets.token_hex(6).upper()
@@ -36,6 +40,7 @@ class Supporter(models.Model):
     email_hash = models.CharField(max_length=64, blank=True)
     name = EncryptedTextField(blank=True)
     locale = models.CharField(max_length=8, default="en")
+    # Legacy: before each recurring contribution had its own Customer (Contribution.provider_customer_id).
     provider_customer_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -84,8 +89,12 @@ class Contribution(models.Model):
     provider_plan_id = models.CharField(max_length=64, blank=True)
     provider_setup_intent_id = models.CharField(max_length=64, blank=True)
     provider_payment_method_id = models.CharField(max_length=64, blank=True)
-    # Set and committed just before the first create call at the provider. A later attempt that finds it
-    # set but no stored id looks the object up by its metadata instead of creating a second one.
+    # Each recurring contribution has a Customer of its own: a Customer's default card bills every one of
+    # its subscriptions, so a shared one would let a second checkout re-bill the first plan.
+    provider_customer_id = models.CharField(max_length=64, blank=True)
+    # Set and committed just before the first create call at the provider, and held as a lease while that
+    # request talks to Stripe (checkout/attempts.py). A later attempt that finds it set but no stored id
+    # waits for the lease, then looks the object up by its metadata instead of creating a second one.
     provider_attempted_at = models.DateTimeField(null=True, blank=True)
     # The article the reader came from; the thank-you page links back to it.
     return_url = models.URLField(max_length=500, blank=True)
@@ -113,12 +122,16 @@ class Payment(models.Model):
         SUCCEEDED = "succeeded", _("Succeeded")
         PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
         REFUNDED = "refunded", _("Refunded")
+        DISPUTED = "disputed", _("Disputed")  # a dispute is open; the money may be withdrawn
+        DISPUTE_LOST = "dispute_lost", _("Dispute lost")
 
     newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="payments")
     contribution = models.ForeignKey(Contribution, on_delete=models.PROTECT, related_name="payments")
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
     amount_refunded = models.PositiveIntegerField(default=0)
+    # What lost disputes took back (the dispute's amount; its fee is on the Dispute row).
+    amount_disputed = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUCCEEDED)
     # The PaymentIntent id: one-off payments and each subscription invoice have their own.
     provider_payment_id = models.CharField(max_length=64, unique=True)
@@ -130,6 +143,11 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{Money(self.amount, self.currency)} {self.status}"
 
+    @property
+    def amount_net(self) -> int:
+        """What the newsroom keeps of it: less refunds and lost disputes (before Stripe's fees)."""
+        return max(0, self.amount - self.amount_refunded - self.amount_disputed)
+
 
 class ProviderPlan(models.Model):
     """The provider's Plan for one (newsroom, amount, currency, interval), made once and reused."""
@@ -140,6 +158,8 @@ class ProviderPlan(models.Model):
     interval = models.CharField(max_length=10)  # month | year
     provider = models.CharField(max_length=20, default="stripe")
     provider_plan_id = models.CharField(max_length=64, blank=True)
+    # The idempotency key of its create: random, so it never repeats after a restore or in a second deployment.
+    request_key = models.CharField(max_length=64, default=request_key_new)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -154,14 +174,60 @@ class ProviderPlan(models.Model):
 
 
 class Refund(models.Model):
+    """A refund as the provider last described it. Only pending and succeeded ones count against the
+    payment: one that failed or was canceled gives the money back to the newsroom."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        REQUIRES_ACTION = "requires_action", _("Requires action")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    COUNTED = (Status.PENDING, Status.REQUIRES_ACTION, Status.SUCCEEDED)
+
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     provider_refund_id = models.CharField(max_length=64, unique=True)
     amount = models.PositiveIntegerField()
     currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUCCEEDED)
     created_at = models.DateTimeField()
+    # When we last saw the status change (the export's "as of" reads it).
+    status_changed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
-        return f"refund {Money(self.amount, self.currency)}"
+        return f"refund {Money(self.amount, self.currency)} {self.status}"
+
+
+class Dispute(models.Model):
+    """A chargeback: the reader's bank took, or may take, a payment back. Amounts in minor units."""
+
+    class Status(models.TextChoices):
+        WARNING_NEEDS_RESPONSE = "warning_needs_response", _("Inquiry: needs response")
+        WARNING_UNDER_REVIEW = "warning_under_review", _("Inquiry: under review")
+        WARNING_CLOSED = "warning_closed", _("Inquiry: closed")
+        NEEDS_RESPONSE = "needs_response", _("Needs response")
+        UNDER_REVIEW = "under_review", _("Under review")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="disputes")
+    provider_dispute_id = models.CharField(max_length=64, unique=True)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    # Stripe's dispute fee, withdrawn with the funds and returned if the dispute is won.
+    fee = models.PositiveIntegerField(default=0)
+    fee_currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=30, choices=Status.choices)
+    reason = models.CharField(max_length=40, blank=True)
+    funds_withdrawn = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The provider's time of the newest state we applied: an older event's copy never overwrites a newer one.
+    provider_updated = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"dispute {Money(self.amount, self.currency)} {self.status}"
 
 
 class WebhookEvent(models.Model):
@@ -174,7 +240,11 @@ class WebhookEvent(models.Model):
         FAILED = "failed", _("Failed")
 
     provider = models.CharField(max_length=20, default="stripe")
-    event_id = models.CharField(max_length=100, unique=True)
+    # The newsroom whose endpoint (and signing secret) received it: its objects live in that account only.
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="webhook_events", null=True)
+    # Unique per newsroom, not globally: another newsroom's staff, holding their own signing secret, must not
+    # be able to take an event id first and make our real event look like a duplicate.
+    event_id = models.CharField(max_length=100)
     type = models.CharField(max_length=100)
     payload = models.JSONField()
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
@@ -189,6 +259,7 @@ class WebhookEvent(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "received_at"], name="webhook_event_status_received")]
+        constraints = [models.UniqueConstraint(fields=["newsroom", "event_id"], name="webhook_event_unique")]
 
     def __str__(self) -> str:
         return f"{self.type} {self.event_id}"

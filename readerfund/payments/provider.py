@@ -168,3 +168,21 @@ class GatewayCharge:
     invoice: str
     created: int
     refunds: list[GatewayRefund]
+
+
+@dataclass(frozen=True)
+class GatewayDispute:
+    id: str
+    # warning_needs_response | warning_under_review | warning_closed | needs_response | under_review | won | lost
+    status: str
+    amount: int
+    currency: str
+    charge: str
+    payment_intent: str
+    reason: str
+    created: int
+    # From the dispute's balance transactions: what was taken from the balance (net of any reinstatement)
+    # and Stripe's dispute fee; None when the object carried no balance transactions.
+    withdrawn: int | None
+    fee: int
+    fee_currency: str

@@ -12,11 +12,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
-
 from readerfund.core.money import Money
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway, ledger
+from readerfund.payments.accounts import account_for
 from readerfund.payments.models import Contribution, Payment, Refund
 
 logger = logging.getLogger(__name__)
@@ -65,34 +64,50 @@ def snapshot_difference(before: dict[str, str], after: dict[str, str]) -> list[s
     return lines
 
 
-def _sync(report: ReconcileReport, what: str, sync: Callable[..., object], **ids: str) -> None:
+def _sync(report: ReconcileReport, what: str, sync: Callable[..., object], **ids: object) -> None:
     report.checked += 1
     try:
-        with transaction.atomic():
-            sync(**ids)
+        sync(**ids)
     except Exception as exc:  # one unreachable or odd object must not stop the rest of the repair
         logger.warning("reconcile: %s failed: %s", what, type(exc).__name__)
         report.errors.append(f"{what}: {type(exc).__name__}: {exc}")
 
 
 def ledger_reconcile(*, newsroom: Newsroom) -> ReconcileReport:
+    with gateway.account_use(account_for(newsroom)):
+        return _reconcile(newsroom)
+
+
+def _reconcile(newsroom: Newsroom) -> ReconcileReport:
     report = ReconcileReport()
     before = ledger_snapshot(newsroom=newsroom)
     contributions = Contribution.objects.filter(newsroom=newsroom).order_by("id")
     for contribution in contributions:
         if contribution.provider_payment_intent_id:
             intent_id = contribution.provider_payment_intent_id
-            _sync(report, f"payment intent {intent_id}", ledger.payment_intent_sync, intent_id=intent_id)
+            _sync(
+                report,
+                f"payment intent {intent_id}",
+                ledger.payment_intent_sync,
+                newsroom=newsroom,
+                intent_id=intent_id,
+            )
         if contribution.provider_subscription_id:
             subscription_id = contribution.provider_subscription_id
-            _sync(report, f"subscription {subscription_id}", ledger.subscription_sync, subscription_id=subscription_id)
+            _sync(
+                report,
+                f"subscription {subscription_id}",
+                ledger.subscription_sync,
+                newsroom=newsroom,
+                subscription_id=subscription_id,
+            )
             try:
                 invoice_ids = gateway.subscription_invoice_ids(subscription_id=subscription_id)
             except Exception as exc:
                 report.errors.append(f"invoices of {subscription_id}: {type(exc).__name__}: {exc}")
                 invoice_ids = []
             for invoice_id in invoice_ids:
-                _sync(report, f"invoice {invoice_id}", ledger.invoice_sync, invoice_id=invoice_id)
+                _sync(report, f"invoice {invoice_id}", ledger.invoice_sync, newsroom=newsroom, invoice_id=invoice_id)
     # After the payments above exist again: refunds hang off their charges.
     charge_ids = (
         Payment.objects.filter(newsroom=newsroom)
@@ -101,6 +116,6 @@ def ledger_reconcile(*, newsroom: Newsroom) -> ReconcileReport:
         .order_by("id")
     )
     for charge_id in list(charge_ids):
-        _sync(report, f"charge {charge_id}", ledger.charge_refund_sync, charge_id=charge_id)
+        _sync(report, f"charge {charge_id}", ledger.charge_refund_sync, newsroom=newsroom, charge_id=charge_id)
     report.changes = snapshot_difference(before, ledger_snapshot(newsroom=newsroom))
     return report

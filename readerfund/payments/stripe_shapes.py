@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from readerfund.payments.provider import (
+    GatewayDispute,
     GatewayIntent,
     GatewayInvoice,
     GatewayLastError,
@@ -121,4 +122,31 @@ def refund_from(raw: dict[str, Any]) -> GatewayRefund:
         status=raw.get("status") or "",
         charge=object_id(raw.get("charge")),
         created=int(raw.get("created") or 0),
+    )
+
+
+def dispute_from(obj: Any) -> GatewayDispute:
+    raw = raw_dict(obj)
+    transactions = raw.get("balance_transactions")
+    withdrawn: int | None = None
+    fee, fee_currency = 0, ""
+    if isinstance(transactions, list):
+        # A withdrawal is negative, a reinstatement positive; both carry the fee (negative on reinstating).
+        withdrawn = -sum(int(t.get("amount") or 0) for t in transactions if isinstance(t, dict))
+        fee = sum(int(t.get("fee") or 0) for t in transactions if isinstance(t, dict))
+        fee_currency = next(
+            ((t.get("currency") or "").upper() for t in transactions if isinstance(t, dict) and t.get("currency")), ""
+        )
+    return GatewayDispute(
+        id=raw["id"],
+        status=raw.get("status") or "",
+        amount=int(raw.get("amount") or 0),
+        currency=(raw.get("currency") or "").upper(),
+        charge=object_id(raw.get("charge")),
+        payment_intent=object_id(raw.get("payment_intent")),
+        reason=(raw.get("reason") or "")[:40],
+        created=int(raw.get("created") or 0),
+        withdrawn=max(withdrawn, 0) if withdrawn is not None else None,
+        fee=max(fee, 0),
+        fee_currency=fee_currency,
     )

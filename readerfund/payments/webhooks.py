@@ -1,4 +1,8 @@
-"""POST /webhooks/stripe: verify the signature, store the event once by its id, enqueue processing.
+"""POST /webhooks/stripe/<newsroom>: verify the signature with that newsroom's signing secret, store the
+event once by its id (per newsroom), enqueue processing.
+
+Each newsroom is paid into its own Stripe account and registers this endpoint, with its own slug, in
+that account; an event signed with one newsroom's secret is refused at another's endpoint.
 
 Nothing here trusts the event's content for the ledger: the handlers (payments/handlers.py) read
 each object's current state from Stripe. This view only decides whether the request really comes
@@ -20,7 +24,9 @@ from django.views.decorators.http import require_POST
 
 from readerfund.core.http import ApiError
 from readerfund.core.tasks import task_pending
+from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
+from readerfund.payments.accounts import account_for
 from readerfund.payments.models import WebhookEvent
 from readerfund.payments.tasks import webhook_event_process_task
 
@@ -81,23 +87,23 @@ def webhook_events_requeue(*, now: datetime | None = None) -> int:
     return len(lost)
 
 
-def webhook_event_store(*, event: dict[str, Any]) -> tuple[WebhookEvent, bool]:
+def webhook_event_store(*, newsroom: Newsroom, event: dict[str, Any]) -> tuple[WebhookEvent, bool]:
     """Store a verified event once by its id; the first time, enqueue its processing on commit.
 
     Returns the row and whether it was new. A replay of an event that failed to process is enqueued
     again: we answered Stripe 200 the first time, so Stripe will not retry it for us.
     """
     event_id = str(event["id"])
-    existing = WebhookEvent.objects.filter(event_id=event_id).first()
+    existing = WebhookEvent.objects.filter(newsroom=newsroom, event_id=event_id).first()
     if existing is None:
         try:
             with transaction.atomic():
                 row = WebhookEvent.objects.create(
-                    event_id=event_id, type=str(event["type"]), payload=event, provider="stripe"
+                    newsroom=newsroom, event_id=event_id, type=str(event["type"]), payload=event, provider="stripe"
                 )
         except IntegrityError:
             # Two deliveries of one event raced; the other one stored it and enqueued it.
-            return WebhookEvent.objects.get(event_id=event_id), False
+            return WebhookEvent.objects.get(newsroom=newsroom, event_id=event_id), False
         transaction.on_commit(lambda: webhook_event_enqueue(event_row_ids=[row.id]))
         return row, True
     never_enqueued = existing.status == WebhookEvent.Status.RECEIVED and existing.enqueued_at is None
@@ -119,7 +125,7 @@ def _event_shape_check(event: Any) -> dict[str, Any]:
     return event
 
 
-def _verified_event(request: HttpRequest) -> dict[str, Any]:
+def _verified_event(request: HttpRequest, newsroom: Newsroom) -> dict[str, Any]:
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -135,32 +141,47 @@ def _verified_event(request: HttpRequest) -> dict[str, Any]:
             400, "missing_signature", "The Stripe-Signature header is missing; only Stripe may post events here."
         )
     try:
-        event = gateway.event_verify(payload=payload, signature=signature)
+        event = gateway.event_verify(payload=payload, signature=signature, secret=account_for(newsroom).webhook_secret)
     except gateway.EventSignatureInvalid as exc:
         raise ApiError(
             400,
             "bad_signature",
-            f"The Stripe-Signature does not verify ({exc}). Check STRIPE_WEBHOOK_SECRET and the server's clock.",
+            f"The Stripe-Signature does not verify ({exc}). Check the newsroom's webhook signing secret (its own, "
+            "or STRIPE_WEBHOOK_SECRET on the deployment's default account) and the server's clock.",
         ) from exc
     return _event_shape_check(event)
 
 
 @csrf_exempt  # Stripe cannot send a CSRF token; the signature is what authenticates the request.
 @require_POST
-def stripe_webhook(request: HttpRequest) -> JsonResponse:
+def stripe_webhook(request: HttpRequest, slug: str) -> JsonResponse:
     try:
-        event = _verified_event(request)
-    except ApiError as exc:
-        # Event ids and types are not personal data; the body and the caller's address stay out of logs.
-        logger.warning("webhook refused: %s", exc.code)
-        return exc.response()
-    try:
-        row, created = webhook_event_store(event=event)
+        newsroom = Newsroom.objects.filter(slug=slug).first()
+        if newsroom is None:
+            return ApiError(404, "no_such_newsroom", f"There is no newsroom {slug!r} on this deployment.").response()
+        try:
+            event = _verified_event(request, newsroom)
+        except ApiError as exc:
+            # Event ids and types are not personal data; the body and the caller's address stay out of logs.
+            logger.warning("webhook for %s refused: %s", newsroom.slug, exc.code)
+            return exc.response()
+        row, created = webhook_event_store(newsroom=newsroom, event=event)
     except OperationalError as exc:
         # SQLite's one writer was busy past busy_timeout (or the database is unreachable). Not a 500:
         # Stripe retries a 503 later, and an event stored but not enqueued is picked up by the worker.
-        logger.warning("webhook %s not stored, database busy: %s", event["type"], type(exc).__name__)
+        logger.warning("webhook for %s not stored, database busy: %s", slug, type(exc).__name__)
         response = ApiError(503, "busy", "The database is busy; send the event again in a few seconds.").response()
         response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
         return response
     return JsonResponse({"received": True, "event": row.event_id, "duplicate": not created})
+
+
+@csrf_exempt
+def stripe_webhook_shared(request: HttpRequest) -> JsonResponse:
+    """The old endpoint without a newsroom: it cannot tell whose account an event is from. Refused with
+    what to do, so a forgotten configuration shows in Stripe's delivery log instead of losing events."""
+    return ApiError(
+        410,
+        "endpoint_moved",
+        "Each newsroom has its own webhook endpoint: point Stripe at /webhooks/stripe/<newsroom slug>.",
+    ).response()

@@ -219,7 +219,7 @@ def test_lost_answer_for_a_subscription_then_retry_subscribes_once(
         services.contribution_pay(contribution=started.contribution)
     monkeypatch.setattr(gateway, "subscription_create", real_create)
     assert services.contribution_pay(contribution=started.contribution).state == "done"
-    customer = Contribution.objects.get(id=started.contribution.id).supporter.provider_customer_id
+    customer = Contribution.objects.get(id=started.contribution.id).provider_customer_id
     subscriptions = list(gateway.subscriptions_list(customer_id=customer))
     assert len(subscriptions) == 1
     assert Payment.objects.filter(contribution=started.contribution).count() == 1
@@ -264,8 +264,11 @@ def test_sepa_one_off_in_euros_and_a_failing_iban_settled_by_the_ledger(localstr
     time.sleep(0.8)  # localstripe settles SEPA debits after half a second
     good_intent = Contribution.objects.get(id=good.contribution.id).provider_payment_intent_id
     bad_intent = Contribution.objects.get(id=bad.contribution.id).provider_payment_intent_id
-    assert ledger.payment_intent_sync(intent_id=good_intent).status == Contribution.Status.SUCCEEDED
-    assert ledger.payment_intent_sync(intent_id=bad_intent).status == Contribution.Status.FAILED
+    assert (
+        ledger.payment_intent_sync(newsroom=demo_newsroom, intent_id=good_intent).status
+        == Contribution.Status.SUCCEEDED
+    )
+    assert ledger.payment_intent_sync(newsroom=demo_newsroom, intent_id=bad_intent).status == Contribution.Status.FAILED
     assert list(Payment.objects.values_list("amount", "currency")) == [(900, "EUR")]
 
 

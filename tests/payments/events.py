@@ -58,9 +58,14 @@ def event_post(
     secret: str | None = None,
     timestamp: int | None = None,
     signature: str | None = None,
+    newsroom: str | None = None,
 ) -> Any:
-    """POST an event to /webhooks/stripe, signed unless `signature` is given ("" sends no header)."""
+    """POST an event to /webhooks/stripe/<newsroom>, signed unless `signature` is given ("" sends no header).
+    `newsroom`: its slug; by default the test's only newsroom."""
+    from readerfund.newsrooms.models import Newsroom
+
+    slug = newsroom if newsroom is not None else Newsroom.objects.get().slug
     body = event if isinstance(event, bytes) else event_body(event)
     header = signature if signature is not None else signature_header(body, secret=secret, timestamp=timestamp)
     extra = {"HTTP_STRIPE_SIGNATURE": header} if header else {}
-    return client.post("/webhooks/stripe", data=body, content_type="application/json; charset=utf-8", **extra)
+    return client.post(f"/webhooks/stripe/{slug}", data=body, content_type="application/json; charset=utf-8", **extra)

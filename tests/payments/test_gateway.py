@@ -11,9 +11,11 @@ import time
 from typing import Any
 
 import pytest
+from django.db import transaction
 
 from readerfund.demo.processes import free_port
 from readerfund.payments import gateway
+from readerfund.payments.accounts import ProviderAccount
 from tests.checkout import stripe_browser as browser
 
 
@@ -119,10 +121,38 @@ def test_unknown_object_is_not_found(localstripe: str) -> None:
         gateway.payment_intent_get(intent_id="pi_doesnotexist")
 
 
-def test_settings_are_read_at_call_time(localstripe: str, settings: Any) -> None:
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"
-    with pytest.raises(gateway.GatewayUnavailable):
+def test_the_selected_account_is_the_one_called(localstripe: str) -> None:
+    nowhere = ProviderAccount(
+        label="elsewhere",
+        secret_key="sk_test_x",
+        publishable_key="",
+        webhook_secret="",
+        api_base=f"http://127.0.0.1:{free_port()}",
+    )
+    with gateway.account_use(nowhere), pytest.raises(gateway.GatewayUnavailable):
         gateway.payment_method_get(payment_method_id="pm_x")
+    # Back outside the block, the test's own account answers again.
+    with pytest.raises(gateway.GatewayNotFound):
+        gateway.payment_method_get(payment_method_id="pm_x")
+
+
+def test_a_call_with_no_account_selected_is_refused() -> None:
+    token = gateway.client._account.set(None)
+    try:
+        with pytest.raises(gateway.NoProviderAccount):
+            gateway.payment_method_get(payment_method_id="pm_x")
+    finally:
+        gateway.client._account.reset(token)
+
+
+@pytest.mark.django_db
+def test_a_provider_call_inside_a_transaction_is_refused(localstripe: str) -> None:
+    """The rule the whole suite runs under: every provider call checks that no transaction is open (the
+    test's own wrapping transaction aside), so none can hold SQLite's write lock across a round-trip."""
+    with transaction.atomic(), pytest.raises(gateway.ProviderCallInTransaction):
+        gateway.payment_intent_get(intent_id="pi_doesnotexist")
+    with pytest.raises(gateway.GatewayNotFound):
+        gateway.payment_intent_get(intent_id="pi_doesnotexist")
 
 
 def test_every_write_needs_an_idempotency_key(localstripe: str) -> None:
@@ -136,10 +166,13 @@ def test_event_verify_checks_stripes_signature(settings: Any) -> None:
     ).encode()
     stamp = int(time.time())
     digest = hmac.new(settings.STRIPE_WEBHOOK_SECRET.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)
-    event = gateway.event_verify(payload=payload, signature=f"t={stamp},v1={digest.hexdigest()}")
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    event = gateway.event_verify(payload=payload, signature=f"t={stamp},v1={digest.hexdigest()}", secret=secret)
     assert event["type"] == "payment_intent.succeeded"
     with pytest.raises(gateway.EventSignatureInvalid):
-        gateway.event_verify(payload=payload + b" ", signature=f"t={stamp},v1={digest.hexdigest()}")
+        gateway.event_verify(payload=payload + b" ", signature=f"t={stamp},v1={digest.hexdigest()}", secret=secret)
+    with pytest.raises(gateway.EventSignatureInvalid):
+        gateway.event_verify(payload=payload, signature=f"t={stamp},v1={digest.hexdigest()}", secret="")
 
 
 def test_an_invoice_retried_by_stripe_counts_as_failed_without_asking_again() -> None:

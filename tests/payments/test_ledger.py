@@ -43,6 +43,11 @@ def _paid(newsroom: Any, *, frequency: str = "one_off", amount: int = 1000, card
     return Contribution.objects.get(id=started.contribution.id)
 
 
+def _subscription_status(newsroom: Any, contribution: Contribution) -> str | None:
+    synced = ledger.subscription_sync(newsroom=newsroom, subscription_id=contribution.provider_subscription_id)
+    return synced.status if synced else None
+
+
 def _key() -> str:
     return f"test-{secrets.token_hex(6)}"
 
@@ -50,7 +55,10 @@ def _key() -> str:
 def test_payment_intent_sync_is_idempotent(localstripe: str, demo_newsroom: Any) -> None:
     contribution = _paid(demo_newsroom)
     for _ in range(3):
-        assert ledger.payment_intent_sync(intent_id=contribution.provider_payment_intent_id) == contribution
+        assert (
+            ledger.payment_intent_sync(newsroom=demo_newsroom, intent_id=contribution.provider_payment_intent_id)
+            == contribution
+        )
     assert Payment.objects.filter(contribution=contribution).count() == 1
     assert ConversionCount.objects.get().count == 1
     receipt = OutboxMessage.objects.get()
@@ -66,7 +74,7 @@ def test_payment_intent_sync_adopts_an_intent_whose_id_was_never_stored(localstr
     intent_id = contribution.provider_payment_intent_id
     Payment.objects.all().delete()
     Contribution.objects.filter(id=contribution.id).update(provider_payment_intent_id="", status=Status.PENDING)
-    synced = ledger.payment_intent_sync(intent_id=intent_id)
+    synced = ledger.payment_intent_sync(newsroom=demo_newsroom, intent_id=intent_id)
     assert synced is not None and synced.id == contribution.id
     assert (synced.status, synced.provider_payment_intent_id) == (Status.SUCCEEDED, intent_id)
 
@@ -77,7 +85,7 @@ def test_unknown_intent_is_not_ours(localstripe: str, demo_newsroom: Any) -> Non
     intent = gateway.payment_intent_create(
         amount=500, currency="USD", payment_method_id=method.id, metadata={}, idempotency_key=_key()
     )
-    assert ledger.payment_intent_sync(intent_id=intent.id) is None
+    assert ledger.payment_intent_sync(newsroom=demo_newsroom, intent_id=intent.id) is None
     assert not Payment.objects.exists()
 
 
@@ -85,7 +93,10 @@ def test_failed_intent_fails_with_reason_and_a_stale_read_never_undoes_a_payment
     localstripe: str, demo_newsroom: Any
 ) -> None:
     failed = _paid(demo_newsroom, card=browser.FAILS_WHEN_CHARGED)
-    assert ledger.payment_intent_sync(intent_id=failed.provider_payment_intent_id).status == Status.FAILED
+    assert (
+        ledger.payment_intent_sync(newsroom=demo_newsroom, intent_id=failed.provider_payment_intent_id).status
+        == Status.FAILED
+    )
     assert Contribution.objects.get(id=failed.id).failure_reason == "card_declined"
 
     paid = _paid(demo_newsroom)
@@ -97,10 +108,16 @@ def test_failed_intent_fails_with_reason_and_a_stale_read_never_undoes_a_payment
 def test_subscription_sync_follows_the_subscription(localstripe: str, demo_newsroom: Any) -> None:
     contribution = _paid(demo_newsroom, frequency="monthly", amount=300)
     assert contribution.status == Status.ACTIVE
-    assert ledger.subscription_sync(subscription_id=contribution.provider_subscription_id).status == Status.ACTIVE
+    assert (
+        ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=contribution.provider_subscription_id).status
+        == Status.ACTIVE
+    )
     gateway.subscription_cancel(subscription_id=contribution.provider_subscription_id, idempotency_key=_key())
-    assert ledger.subscription_sync(subscription_id=contribution.provider_subscription_id).status == Status.CANCELED
-    assert ledger.subscription_sync(subscription_id="sub_unknown") is None
+    assert (
+        ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=contribution.provider_subscription_id).status
+        == Status.CANCELED
+    )
+    assert ledger.subscription_sync(newsroom=demo_newsroom, subscription_id="sub_unknown") is None
     assert Payment.objects.filter(contribution=contribution).count() == 1
     assert ConversionCount.objects.get(frequency="monthly").count == 1
 
@@ -123,20 +140,20 @@ def test_renewals_past_due_and_recovery_in_any_order(localstripe: str, demo_news
     renewal = gateway.invoice_create(customer_id=customer, subscription_id=subscription.id, idempotency_key=_key())
     with contextlib.suppress(gateway.PaymentDeclined):
         gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
-    assert ledger.invoice_sync(invoice_id=renewal.id) is None
+    assert ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal.id) is None
     assert Contribution.objects.get(id=contribution.id).status == Status.PAST_DUE
 
     gateway.customer_default_payment_method_set(
         customer_id=customer, payment_method_id=subscription.payment_intent.payment_method, idempotency_key=_key()
     )
     gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
-    payment = ledger.invoice_sync(invoice_id=renewal.id)
+    payment = ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal.id)
     assert payment is not None and payment.recovered and payment.amount == 500
     assert Contribution.objects.get(id=contribution.id).status == Status.ACTIVE
     # The first invoice's sync arriving late, and the same again: nothing moves.
-    first = ledger.invoice_sync(invoice_id=subscription.latest_invoice)
+    first = ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=subscription.latest_invoice)
     assert first is not None and not first.recovered
-    ledger.invoice_sync(invoice_id=renewal.id)
+    ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal.id)
     assert Contribution.objects.get(id=contribution.id).status == Status.ACTIVE
     assert Payment.objects.filter(contribution=contribution).count() == 2
     assert OutboxMessage.objects.filter(message_key__startswith="receipt-").count() == 2
@@ -149,11 +166,11 @@ def test_refunds_are_recorded_once_each(localstripe: str, demo_newsroom: Any) ->
     charge_id = gateway.payment_intent_get(intent_id=intent_id).latest_charge
     gateway.refund_create(payment_intent_id=intent_id, amount=300, idempotency_key=_key())
     for _ in range(2):
-        payment = ledger.charge_refund_sync(charge_id=charge_id)
+        payment = ledger.charge_refund_sync(newsroom=demo_newsroom, charge_id=charge_id)
     assert payment is not None
     assert (payment.amount_refunded, payment.status) == (300, Payment.Status.PARTIALLY_REFUNDED)
     gateway.refund_create(payment_intent_id=intent_id, amount=700, idempotency_key=_key())
-    payment = ledger.payment_intent_refund_sync(intent_id=intent_id)
+    payment = ledger.payment_intent_refund_sync(newsroom=demo_newsroom, intent_id=intent_id)
     assert payment is not None
     assert (payment.amount_refunded, payment.status) == (1000, Payment.Status.REFUNDED)
     assert Refund.objects.filter(payment=payment).count() == 2
@@ -166,7 +183,7 @@ def test_a_refund_seen_before_its_payment_records_both(localstripe: str, demo_ne
     Contribution.objects.filter(id=contribution.id).update(status=Status.PENDING)
     gateway.refund_create(payment_intent_id=intent_id, amount=None, idempotency_key=_key())
     charge_id = gateway.payment_intent_get(intent_id=intent_id).latest_charge
-    payment = ledger.charge_refund_sync(charge_id=charge_id)
+    payment = ledger.charge_refund_sync(newsroom=demo_newsroom, charge_id=charge_id)
     assert payment is not None and payment.status == Payment.Status.REFUNDED
     assert Contribution.objects.get(id=contribution.id).status == Status.SUCCEEDED
 
@@ -205,9 +222,9 @@ def test_recovered_is_the_invoices_own_history_in_any_order(
     # Whatever an earlier event left the contribution at (the failure seen live, or nothing at all).
     Contribution.objects.filter(id=story.contribution.id).update(status=seen_before)
     syncs = {
-        "first": lambda: ledger.invoice_sync(invoice_id=first),
-        "renewal": lambda: ledger.invoice_sync(invoice_id=renewal),
-        "subscription": lambda: ledger.subscription_sync(subscription_id=subscription_id),
+        "first": lambda: ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=first),
+        "renewal": lambda: ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal),
+        "subscription": lambda: ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=subscription_id),
     }
     for name in order:
         syncs[name]()
@@ -221,10 +238,10 @@ def test_a_payment_recorded_early_takes_stripes_date_and_recovery_on_a_later_syn
 ) -> None:
     story = stripe_scenarios.renewal_recovered(demo_newsroom)
     renewal = [e["data"]["object"] for e in story.events if e["type"] == "invoice.payment_succeeded"][-1]
-    payment = ledger.invoice_sync(invoice_id=renewal["id"])
+    payment = ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal["id"])
     assert payment is not None
     Payment.objects.filter(id=payment.id).update(recovered=False, paid_at=timezone.now() + timedelta(days=9))
-    ledger.invoice_sync(invoice_id=renewal["id"])
+    ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal["id"])
     payment.refresh_from_db()
     assert payment.recovered is True
     assert payment.paid_at == datetime.fromtimestamp(renewal["status_transitions"]["paid_at"], tz=UTC)

@@ -235,7 +235,7 @@ def test_csrf_is_not_required_but_post_is(newsroom: Newsroom, settings: Any) -> 
     strict = Client(enforce_csrf_checks=True)
     event = event_build({"id": "cus_1", "object": "customer"}, "customer.updated")
     assert event_post(strict, event).status_code == 200
-    assert strict.get("/webhooks/stripe").status_code == 405
+    assert strict.get(f"/webhooks/stripe/{newsroom.slug}").status_code == 405
 
 
 # --- the real background path ------------------------------------------------------------------------
@@ -276,7 +276,7 @@ def test_localstripe_delivers_its_own_signed_event(
     _localstripe_webhook(
         localstripe,
         hook,
-        f"{live_server.url}/webhooks/stripe",
+        f"{live_server.url}/webhooks/stripe/{newsroom.slug}",
         settings.STRIPE_WEBHOOK_SECRET,
         ["payment_intent.succeeded"],
     )
@@ -359,7 +359,7 @@ def assert_busy(response: Any) -> None:
 def test_a_locked_database_answers_503_with_retry_after(
     client: Client, signed_event: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def locked(*, event: dict[str, Any]) -> Any:
+    def locked(**kwargs: Any) -> Any:
         raise OperationalError("database is locked")
 
     monkeypatch.setattr(webhooks, "webhook_event_store", locked)
@@ -406,7 +406,7 @@ def test_a_write_held_by_another_connection_gives_503_not_500(
     holder.start()
     try:
         assert holding.wait(10)
-        assert_busy(event_post(client, signed_event))
+        assert_busy(event_post(client, signed_event, newsroom=newsroom.slug))
     finally:
         release.set()
         holder.join(10)

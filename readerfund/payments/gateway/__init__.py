@@ -11,7 +11,14 @@ Callers use the package (`from readerfund.payments import gateway; gateway.payme
 the modules split it by what it talks to: client, customers, one_off, recurring, events.
 """
 
-from readerfund.payments.gateway.client import API_VERSION, error_translate
+from readerfund.payments.gateway.client import (
+    API_VERSION,
+    NoProviderAccount,
+    ProviderCallInTransaction,
+    account_current,
+    account_use,
+    error_translate,
+)
 from readerfund.payments.gateway.customers import (
     customer_create,
     customer_default_payment_method_set,
@@ -23,12 +30,14 @@ from readerfund.payments.gateway.customers import (
 from readerfund.payments.gateway.events import EventSignatureInvalid, event_verify
 from readerfund.payments.gateway.one_off import (
     charge_get,
+    dispute_get,
     payment_intent_cancel,
     payment_intent_create,
     payment_intent_find,
     payment_intent_get,
     payment_intents_list,
     refund_create,
+    refund_get,
 )
 from readerfund.payments.gateway.recurring import (
     invoice_create,
@@ -48,6 +57,7 @@ from readerfund.payments.gateway.recurring import (
 )
 from readerfund.payments.provider import (
     GatewayCharge,
+    GatewayDispute,
     GatewayError,
     GatewayIntent,
     GatewayInvoice,
@@ -63,8 +73,13 @@ from readerfund.payments.provider import (
 
 __all__ = [
     "API_VERSION",
+    "NoProviderAccount",
+    "ProviderCallInTransaction",
+    "account_current",
+    "account_use",
     "EventSignatureInvalid",
     "GatewayCharge",
+    "GatewayDispute",
     "GatewayError",
     "GatewayIntent",
     "GatewayInvoice",
@@ -77,6 +92,7 @@ __all__ = [
     "GatewayUnavailable",
     "PaymentDeclined",
     "charge_get",
+    "dispute_get",
     "customer_create",
     "customer_default_payment_method_set",
     "error_translate",
@@ -97,6 +113,7 @@ __all__ = [
     "plan_create",
     "plan_get",
     "refund_create",
+    "refund_get",
     "setup_intent_create",
     "setup_intent_get",
     "subscription_cancel",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import threading
 from collections.abc import Iterator
@@ -10,8 +11,9 @@ from typing import Any
 from urllib.parse import quote
 
 import stripe
-from django.conf import settings
+from django.db import connections
 
+from readerfund.payments.accounts import ProviderAccount
 from readerfund.payments.provider import (
     GatewayError,
     GatewayUnavailable,
@@ -50,33 +52,85 @@ def provider_errors() -> Iterator[None]:
         raise error_translate(exc) from exc
 
 
-# One client per thread and settings: its HTTP session keeps the connection to Stripe open, where a
+class NoProviderAccount(RuntimeError):
+    """A provider call with no account selected: a bug, since nobody said whose money it is."""
+
+
+class ProviderCallInTransaction(RuntimeError):
+    """A provider call while a database transaction is open: a bug. On SQLite the transaction holds the
+    database's one write lock (on PostgreSQL, row locks) for the whole round-trip to Stripe."""
+
+
+_account: contextvars.ContextVar[ProviderAccount | None] = contextvars.ContextVar("provider_account", default=None)
+
+
+@contextlib.contextmanager
+def account_use(account: ProviderAccount) -> Iterator[ProviderAccount]:
+    """Every provider call inside this block goes to `account` (see payments/accounts.py)."""
+    token = _account.set(account)
+    try:
+        yield account
+    finally:
+        _account.reset(token)
+
+
+def account_current() -> ProviderAccount:
+    account = _account.get()
+    if account is None:
+        raise NoProviderAccount("A payment provider call needs gateway.account_use(account_for(newsroom)).")
+    return account
+
+
+def transaction_check() -> None:
+    """Refuse to call the provider inside a transaction. A test's own wrapping transaction (pytest-django's
+    `db`, marked by Django's TestCase) does not count: it stands for the autocommit of production."""
+    for connection in connections.all(initialized_only=True):
+        if connection.in_atomic_block and any(
+            not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+        ):
+            raise ProviderCallInTransaction(
+                "No payment provider call may run inside a database transaction: gather, decide, then write."
+            )
+
+
+# One client per thread and account: its HTTP session keeps the connection to Stripe open, where a
 # client per call paid a TCP (and, at Stripe, TLS) handshake on every read. Per thread because a
 # requests session is not meant to be shared between threads, per process because a forked worker
-# must not share its parent's sockets, and keyed by the settings because they are read at call time
-# (tests point them elsewhere).
+# must not share its parent's sockets, and per account because each newsroom has its own keys.
 _clients = threading.local()
+_CLIENTS_PER_THREAD = 32
 
 
 def stripe_client() -> stripe.StripeClient:
-    base = settings.STRIPE_API_BASE
-    key = (settings.STRIPE_SECRET_KEY, base, os.getpid())
-    cached: tuple[tuple[str, str, int], stripe.StripeClient] | None = getattr(_clients, "current", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
+    """The client for the selected account. Every call to the provider comes through here, so here is
+    where the two rules are enforced: an account was chosen, and no transaction is open."""
+    account = account_current()
+    transaction_check()
+    key = (account.fingerprint, os.getpid())
+    cache: dict[tuple[str, int], stripe.StripeClient] | None = getattr(_clients, "by_account", None)
+    if cache is None:
+        cache = _clients.by_account = {}
+    client = cache.get(key)
+    if client is not None:
+        return client
     kwargs: dict[str, Any] = {}
+    base = account.api_base
     if base:
         kwargs["base_addresses"] = {"api": base, "files": base, "connect": base}
+    if account.connected_account:
+        kwargs["stripe_account"] = account.connected_account
     # Stripe dedupes retried writes by idempotency key; an emulator does not, so never retry there.
     retries = 0 if base else 2
     client = stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
+        account.secret_key,
         stripe_version=API_VERSION,
         max_network_retries=retries,
         http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
         **kwargs,
     )
-    _clients.current = (key, client)
+    if len(cache) >= _CLIENTS_PER_THREAD:
+        cache.clear()
+    cache[key] = client
     return client
 
 
@@ -103,6 +157,8 @@ def path(*parts: str) -> str:
 
 
 def write_options(key: str) -> Any:
+    """Idempotency keys come from our records' random request keys (never bare row ids, which repeat after
+    a restore or in a second deployment on one account), scoped by the step: `<request key>:<step>`."""
     if not key:
         raise ValueError("every write to the provider needs an idempotency key")
     return {"idempotency_key": key}

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import stripe
-from django.conf import settings
 
 from readerfund.payments.provider import (
     GatewayError,
@@ -21,10 +20,13 @@ class EventSignatureInvalid(GatewayError):
     pass
 
 
-def event_verify(*, payload: bytes, signature: str, secret: str = "") -> dict[str, Any]:
-    """The event as a plain dict; EventSignatureInvalid if the signature or payload does not check out."""
+def event_verify(*, payload: bytes, signature: str, secret: str) -> dict[str, Any]:
+    """The event as a plain dict; EventSignatureInvalid if the signature or payload does not check out.
+    `secret`: the signing secret of the newsroom whose endpoint received it (payments/accounts.py)."""
+    if not secret:
+        raise EventSignatureInvalid("This newsroom has no webhook signing secret configured.", kind="invalid")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret or settings.STRIPE_WEBHOOK_SECRET)
+        event = stripe.Webhook.construct_event(payload, signature, secret)
     except (ValueError, stripe.SignatureVerificationError) as exc:
         raise EventSignatureInvalid(f"Webhook signature or payload is invalid: {exc}", kind="invalid") from exc
     return raw_dict(event)

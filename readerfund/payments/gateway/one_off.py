@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import stripe
-from django.conf import settings
 
 from readerfund.payments.gateway.client import (
+    account_current,
     error_translate,
     path,
     provider_errors,
@@ -19,10 +19,13 @@ from readerfund.payments.gateway.client import (
 )
 from readerfund.payments.provider import (
     GatewayCharge,
+    GatewayDispute,
     GatewayIntent,
+    GatewayNotFound,
     GatewayRefund,
 )
 from readerfund.payments.stripe_shapes import (
+    dispute_from,
     intent_from,
     object_id,
     raw_dict,
@@ -60,7 +63,7 @@ def payment_intent_create(
     }
     if customer_id:
         params["customer"] = customer_id
-    if statement_descriptor and not settings.STRIPE_API_BASE:
+    if statement_descriptor and not account_current().emulated:
         # Stripe takes the suffix on card PaymentIntents; localstripe's PaymentIntent rejects the field.
         params["statement_descriptor_suffix"] = statement_descriptor[:22]
     client = stripe_client()
@@ -95,7 +98,7 @@ def payment_intent_find(*, metadata_key: str, metadata_value: str) -> GatewayInt
         return None
     client = stripe_client()
     with provider_errors():
-        if not settings.STRIPE_API_BASE:
+        if not account_current().emulated:
             query = f"metadata['{metadata_key}']:'{metadata_value}'"
             found = client.v1.payment_intents.search(params={"query": query, "limit": 1, "expand": _LIST_EXPAND})
             return intent_from(found.data[0]) if found.data else None
@@ -149,3 +152,20 @@ def refund_create(*, payment_intent_id: str, amount: int | None, idempotency_key
         return refund_from(
             raw_dict(stripe_client().v1.refunds.create(params=params, options=write_options(idempotency_key)))
         )
+
+
+def refund_get(*, refund_id: str) -> GatewayRefund:
+    with provider_errors():
+        return refund_from(read(path("refunds", refund_id)))
+
+
+def dispute_get(*, dispute_id: str) -> GatewayDispute | None:
+    """The dispute's current state. None when the account is an emulator without a disputes API
+    (localstripe answers 404 to anything under /v1/disputes): the caller then uses the event's copy."""
+    try:
+        with provider_errors():
+            return dispute_from(read(path("disputes", dispute_id)))
+    except GatewayNotFound:
+        if account_current().emulated:
+            return None
+        raise

@@ -1,0 +1,73 @@
+"""Which Stripe account a newsroom is paid into.
+
+Each newsroom has its own account: its secret key, publishable key and webhook signing secret are
+stored encrypted on the Newsroom (core/privacy.py). A newsroom without keys of its own uses the
+deployment's STRIPE_* settings, which is how a deployment serving one newsroom runs.
+
+Every call to the provider runs inside `gateway.account_use(account_for(newsroom))`; there is no
+fallback, so a call that forgot to say whose money it is fails instead of landing in the wrong
+account. Stripe Connect would be one more field here (`connected_account`, sent as the
+Stripe-Account header by the gateway), with the platform's keys in the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from readerfund.newsrooms.models import Newsroom
+
+
+@dataclass(frozen=True, repr=False)
+class ProviderAccount:
+    label: str  # for logs and errors: the newsroom's slug, or "default"
+    secret_key: str
+    publishable_key: str
+    webhook_secret: str
+    api_base: str = ""  # empty: Stripe itself; the demo and the tests point it at localstripe
+    connected_account: str = ""  # Stripe Connect, later: the connected account's id
+
+    def __repr__(self) -> str:
+        # Never print a key, even in a traceback.
+        return f"ProviderAccount({self.label!r}, {self.fingerprint})"
+
+    @property
+    def fingerprint(self) -> str:
+        """Tells accounts apart in caches and logs without revealing the key."""
+        return hashlib.sha256(f"{self.secret_key}\x00{self.api_base}".encode()).hexdigest()[:12]
+
+    @property
+    def emulated(self) -> bool:
+        """Talking to an emulator (localstripe), which refuses some of Stripe's parameters."""
+        return bool(self.api_base)
+
+
+def default_account() -> ProviderAccount:
+    return ProviderAccount(
+        label="default",
+        secret_key=settings.STRIPE_SECRET_KEY,
+        publishable_key=settings.STRIPE_PUBLISHABLE_KEY,
+        webhook_secret=settings.STRIPE_WEBHOOK_SECRET,
+        api_base=settings.STRIPE_API_BASE,
+    )
+
+
+def account_for(newsroom: Newsroom) -> ProviderAccount:
+    if not newsroom.stripe_secret_key:
+        default = default_account()
+        return ProviderAccount(
+            label=newsroom.slug,
+            secret_key=default.secret_key,
+            publishable_key=default.publishable_key,
+            webhook_secret=default.webhook_secret,
+            api_base=default.api_base,
+        )
+    return ProviderAccount(
+        label=newsroom.slug,
+        secret_key=newsroom.stripe_secret_key,
+        publishable_key=newsroom.stripe_publishable_key,
+        webhook_secret=newsroom.stripe_webhook_secret,
+        api_base=newsroom.stripe_api_base or settings.STRIPE_API_BASE,
+    )

@@ -1,0 +1,31 @@
+"""The one writer of a contribution's status, by the pure table in payments/transitions.py."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from readerfund.payments.conversions import conversion_count
+from readerfund.payments.models import Contribution
+from readerfund.payments.transitions import Signal, status_next
+
+Status = Contribution.Status
+# Reaching one of these is a conversion (counted once per contribution, see payments/conversions.py).
+_CONVERTED = {Status.ACTIVE, Status.SUCCEEDED}
+
+
+def contribution_status_apply(*, contribution_id: int, signal: Signal, reason: str = "") -> Contribution:
+    """Apply what the provider (or our checkout) says to the contribution's status; returns the row as
+    written. A signal the table says is stale changes nothing. Runs in a short transaction of its own, or
+    inside the caller's when it writes a payment together with the status."""
+    with transaction.atomic():
+        contribution = (
+            Contribution.objects.select_for_update().select_related("supporter", "newsroom").get(id=contribution_id)
+        )
+        new = status_next(contribution.status, signal)
+        if new is not None:
+            contribution.status = new
+            contribution.failure_reason = reason[:200] if new in (Status.FAILED, Status.PAST_DUE) else ""
+            contribution.save(update_fields=["status", "failure_reason", "updated_at"])
+        if contribution.status in _CONVERTED:
+            conversion_count(contribution=contribution)
+    return contribution

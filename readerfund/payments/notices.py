@@ -1,0 +1,59 @@
+"""E-mails the ledger sends a supporter about their own money: a renewal that waits for 3-D Secure.
+
+Neutral like the receipt (payments/receipts.py): the subject names no outlet. The link is signed and
+single-purpose: it opens a page of ours that completes that one invoice's authentication.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from readerfund.core.money import Money
+from readerfund.notifications.services import email_queue
+from readerfund.payments.models import Contribution
+
+_SALT = "readerfund.payments.renewal-action"
+# A renewal waiting for authentication is retried by Stripe for about a week; the link lives as long.
+RENEWAL_ACTION_MAX_AGE = 14 * 24 * 3600
+
+
+def renewal_action_token(*, contribution: Contribution, invoice_id: str) -> str:
+    return signing.dumps({"c": contribution.request_key, "i": invoice_id}, salt=_SALT, compress=True)
+
+
+def renewal_action_read(token: str) -> tuple[str, str] | None:
+    """(request key, invoice id) from a valid, unexpired token; None otherwise."""
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=RENEWAL_ACTION_MAX_AGE)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("c"), str) or not isinstance(data.get("i"), str):
+        return None
+    return data["c"], data["i"]
+
+
+def renewal_action_notify(*, contribution: Contribution, invoice_id: str) -> bool:
+    """Queue, once per invoice, the e-mail asking the supporter to confirm the renewal with their bank.
+    Call inside the transaction that recorded the renewal's state."""
+    supporter = contribution.supporter
+    if not supporter.email or supporter.erased_at is not None:
+        return False
+    token = renewal_action_token(contribution=contribution, invoice_id=invoice_id)
+    url = settings.SITE_URL + reverse("checkout-authenticate", args=[contribution.newsroom.slug, token])
+    email_queue(
+        newsroom=contribution.newsroom,
+        to=supporter.email,
+        template="renewal_action",
+        context={
+            "amount": Money(contribution.amount, contribution.currency).display(),
+            "frequency": contribution.frequency,
+            "url": url,
+            "name": supporter.name,
+            "reference": supporter.reference,
+        },
+        locale=contribution.locale,
+        message_key=f"renewal-action-{invoice_id}"[:150],
+    )
+    return True
