@@ -67,6 +67,16 @@ MESSAGES: dict[str, dict[str, str]] = {
 
 # Stripe decline/error codes -> our message keys. Anything unlisted from a card is a plain decline.
 _DECLINES = {
+    # Listed although unlisted codes get the plain decline anyway: decline_code is looked up before
+    # code, so these stay generic whatever `code` comes with them. Stripe's decline-code table asks not
+    # to tell the customer the reason for lost, stolen, fraudulent and blocklisted cards (pickup and
+    # restricted cards may also be reported lost or stolen): https://docs.stripe.com/declines/codes.
+    "lost_card": "card_declined",
+    "stolen_card": "card_declined",
+    "fraudulent": "card_declined",
+    "merchant_blacklist": "card_declined",
+    "pickup_card": "card_declined",
+    "restricted_card": "card_declined",
     "insufficient_funds": "insufficient_funds",
     "expired_card": "expired_card",
     "incorrect_cvc": "incorrect_cvc",

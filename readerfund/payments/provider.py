@@ -6,12 +6,20 @@ returning the same dataclasses. No provider SDK is imported here.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 
 class GatewayError(Exception):
-    """A provider error in our words. `kind`: card | invalid | not_found | unavailable | other."""
+    """A provider error in our words.
+
+    `kind`: card | invalid | not_found | unavailable | rate_limited | idempotency_in_flight | idempotency |
+    configuration | other. `retryable`: the same call may succeed later, unchanged (nothing was done).
+    """
+
+    retryable = False
 
     def __init__(
         self,
@@ -37,31 +45,132 @@ class PaymentDeclined(GatewayError):
 class GatewayUnavailable(GatewayError):
     """We could not reach the provider, or it failed: nothing new was charged by this call."""
 
+    retryable = True
+
+
+class GatewayRateLimited(GatewayUnavailable):
+    """Too many requests (429 `rate_limit`), or the object is locked by another request (429 `lock_timeout`).
+
+    `retry_after`: seconds from a Retry-After header, None without one (Stripe documents none: back off
+    exponentially). `reason`: Stripe-Rate-Limited-Reason (global-rate, endpoint-concurrency, ...), a
+    name of the limiter and not a duration; empty for a lock timeout.
+    """
+
+    def __init__(self, message: str, *, retry_after: float | None = None, reason: str = "", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+        self.reason = reason
+
+
+class GatewayIdempotencyInFlight(GatewayUnavailable):
+    """409 `idempotency_key_in_use`: a request with this key is still running at Stripe. Retry later with
+    the same key: its answer will be the first request's."""
+
+
+class GatewayIdempotencyConflict(GatewayError):
+    """400 `idempotency_error`: this key was used before with other parameters or another endpoint.
+
+    Our keys come from our own rows, so this is a bug of ours (a key reused for a different request):
+    log it and refuse; retrying cannot help."""
+
+
+class GatewayConfigurationError(GatewayError):
+    """401 / 403: Stripe refused the secret key itself (wrong, revoked, or a restricted key without the
+    permission). Not the reader's doing and not retryable until someone fixes the setting."""
+
 
 class GatewayNotFound(GatewayError):
     pass
 
 
-def error_from_payload(payload: dict[str, Any], *, http_status: int | None = None) -> GatewayError:
-    """Build our error from Stripe's error object ({"type", "code", "decline_code", "message"})."""
-    kind_by_type = {"card_error": "card", "invalid_request_error": "invalid", "api_error": "unavailable"}
-    kind = kind_by_type.get(payload.get("type") or "", "other")
-    if http_status == 404 or payload.get("code") == "resource_missing":
-        kind = "not_found"
-    elif http_status == 402 and kind == "other":
-        kind = "card"
-    cls: type[GatewayError] = {
-        "card": PaymentDeclined,
-        "unavailable": GatewayUnavailable,
-        "not_found": GatewayNotFound,
-    }.get(kind, GatewayError)
-    return cls(
-        payload.get("message") or "The payment provider refused the request.",
-        kind=kind,
-        code=payload.get("code") or "",
-        decline_code=payload.get("decline_code") or "",
-        http_status=http_status,
-    )
+# Stripe's answers carry one of four `type`s (api_error, card_error, idempotency_error,
+# invalid_request_error); rate limits, lock timeouts, bad keys and in-flight idempotent requests all
+# arrive as invalid_request_error, told apart only by the HTTP status and `code`. The first rule that
+# matches wins, so the order matters: a 429 is a rate limit whatever its type says.
+_RATE_LIMIT_CODES = frozenset({"rate_limit", "lock_timeout"})
+_CONFIGURATION_TYPES = frozenset({"authentication_error", "permission_error"})
+_KIND_BY_TYPE = {"card_error": "card", "invalid_request_error": "invalid", "api_error": "unavailable"}
+_CLASS_BY_KIND: dict[str, type[GatewayError]] = {
+    "card": PaymentDeclined,
+    "unavailable": GatewayUnavailable,
+    "not_found": GatewayNotFound,
+    "rate_limited": GatewayRateLimited,
+    "idempotency_in_flight": GatewayIdempotencyInFlight,
+    "idempotency": GatewayIdempotencyConflict,
+    "configuration": GatewayConfigurationError,
+}
+
+
+def error_kind(*, error_type: str, code: str, http_status: int | None) -> str:
+    """Our `kind` for Stripe's error `type`, `code` and the HTTP status of the answer."""
+    status = http_status or 0
+    # A 409 first: whatever its type says, the other request may still finish, so it is worth a retry.
+    if code == "idempotency_key_in_use" or status == 409:
+        return "idempotency_in_flight"
+    if error_type == "idempotency_error":
+        return "idempotency"
+    if status == 429 or code in _RATE_LIMIT_CODES:
+        return "rate_limited"
+    if status in (401, 403) or error_type in _CONFIGURATION_TYPES:
+        return "configuration"
+    if status == 404 or code == "resource_missing":
+        return "not_found"
+    if status >= 500:
+        return "unavailable"
+    if status == 402:
+        return "card"
+    return _KIND_BY_TYPE.get(error_type, "other")
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """Retry-After as seconds, when it is given as a number of seconds (Stripe documents no such header)."""
+    value = _header(headers, "retry-after")
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None  # absent, or an HTTP date: the caller backs off on its own schedule
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
+
+
+def _header(headers: Mapping[str, str] | None, name: str) -> str:
+    # The SDK hands over requests' case-insensitive headers, tests and other HTTP clients a plain dict.
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value).strip()
+    return ""
+
+
+def _configuration_message(http_status: int | None) -> str:
+    # Never Stripe's own message: for a bad key it repeats the key's prefix and last characters.
+    if http_status == 403:
+        return "The newsroom's Stripe key lacks a permission this request needs (restricted?): check STRIPE_SECRET_KEY."
+    return "Stripe refused the newsroom's Stripe secret key (wrong, revoked or expired): check STRIPE_SECRET_KEY."
+
+
+def error_from_payload(
+    payload: dict[str, Any], *, http_status: int | None = None, headers: Mapping[str, str] | None = None
+) -> GatewayError:
+    """Build our error from Stripe's error object ({"type", "code", "decline_code", "message"}), the HTTP
+    status of the answer and, for a rate limit, its headers."""
+    code = payload.get("code") or ""
+    kind = error_kind(error_type=payload.get("type") or "", code=code, http_status=http_status)
+    message = payload.get("message") or "The payment provider refused the request."
+    if kind == "configuration":
+        message = _configuration_message(http_status)
+    fields: dict[str, Any] = {
+        "kind": kind,
+        "code": code,
+        "decline_code": payload.get("decline_code") or "",
+        "http_status": http_status,
+    }
+    if kind == "rate_limited":
+        return GatewayRateLimited(
+            message,
+            retry_after=retry_after_seconds(headers),
+            reason=_header(headers, "stripe-rate-limited-reason"),
+            **fields,
+        )
+    return _CLASS_BY_KIND.get(kind, GatewayError)(message, **fields)
 
 
 @dataclass(frozen=True)

@@ -37,11 +37,9 @@ def error_translate(exc: stripe.StripeError) -> GatewayError:
         payload["message"] = exc.user_message or str(exc)
     if isinstance(exc, stripe.CardError):
         payload["type"] = "card_error"
-        payload.setdefault("code", exc.code)
-    status = exc.http_status
-    if status is not None and status >= 500:
-        return GatewayUnavailable(payload["message"], kind="unavailable", http_status=status)
-    return error_from_payload(payload, http_status=status)
+        payload["code"] = payload.get("code") or exc.code
+    # The status and headers decide rate limits, in-flight keys and bad keys (see error_kind).
+    return error_from_payload(payload, http_status=exc.http_status, headers=exc.headers)
 
 
 @contextlib.contextmanager
