@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from readerfund.appeals import rules
 from readerfund.appeals.models import Campaign, Variant
 from readerfund.appeals.services import appeals_publish
-from readerfund.core.money import CURRENCY_EXPONENTS
+from readerfund.checkout.amounts import SUPPORTED_CURRENCIES, minimums_problems
 from readerfund.newsrooms.models import Newsroom
 
 
@@ -38,11 +38,18 @@ class VariantForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        minimums = data.get("minimums") or {}
+        problems = minimums_problems(minimums)
+        if problems:
+            # Beside the field the editor must change; amounts_errors, given none, won't repeat them.
+            self.add_error("minimums", problems)
+            minimums = {}
         errors = rules.copy_errors(data.get("copy") or {})
         errors += rules.amounts_errors(
             data.get("amounts") or {},
-            data.get("minimums") or {},
-            set(CURRENCY_EXPONENTS),
+            minimums,
+            # The checkout's currencies, not all Money knows: it ignores the others' amounts.
+            set(SUPPORTED_CURRENCIES),
             data.get("default_frequency") or "",
         )
         if errors:

@@ -9,6 +9,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from readerfund.checkout.amounts import minimums_problems, provider_minimum
+from readerfund.core.money import Money
+
 FREQUENCIES = ("one_off", "monthly", "annual")
 COPY_FIELDS = ("heading", "paragraphs", "highlight", "cta", "not_now", "remind")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
@@ -31,26 +34,19 @@ def weights_errors(weights: list[int]) -> list[str]:
     return []
 
 
-def _minimums_errors(minimums: dict[str, Any], currencies: set[str]) -> list[str]:
-    errors = []
-    for currency, by_frequency in minimums.items():
-        if currency not in currencies:
-            errors.append(f"Unknown currency {currency!r} in minimums.")
-        elif not isinstance(by_frequency, dict) or not all(
-            frequency in FREQUENCIES and _whole(floor) and floor >= 0 for frequency, floor in by_frequency.items()
-        ):
-            errors.append(
-                f"Minimums for {currency} must map one_off, monthly or annual to whole minor units, "
-                'e.g. {"monthly": 200}.'
-            )
-    return errors
-
-
 def _suggestions_errors(currency: str, frequency: str, values: Any, floor: int) -> list[str]:
     if frequency not in FREQUENCIES:
         return [f"Unknown frequency {frequency!r} for {currency}; use one_off, monthly or annual."]
     if not isinstance(values, list) or not all(_whole(v) and v > 0 for v in values):
         return [f"Suggested {currency} {frequency} amounts must be a list of positive whole minor units."]
+    # The checkout hides such a button; the appeal would still show it, and the reader be refused.
+    stripe_floor = Money(provider_minimum(currency), currency)
+    uncharged = [Money(v, currency).display() for v in values if v < stripe_floor.amount]
+    if uncharged:
+        return [
+            f"The suggested {currency} {frequency} amount(s) {', '.join(uncharged)} are below "
+            f"{stripe_floor.display()}, the least Stripe can charge; raise them."
+        ]
     below = [v for v in values if v < floor]
     if below:
         return [
@@ -65,7 +61,8 @@ def amounts_errors(
 ) -> list[str]:
     if not isinstance(amounts, dict) or not isinstance(minimums, dict):
         return ['Amounts and minimums must be objects keyed by currency, e.g. {"USD": {"monthly": [200]}}.']
-    errors = _minimums_errors(minimums, currencies)
+    # Minimums are checked where the checkout reads them, against Stripe's floor per currency.
+    errors = minimums_problems(minimums)
     for currency, by_frequency in amounts.items():
         if currency not in currencies:
             errors.append(f"Unknown currency {currency!r} in suggested amounts.")

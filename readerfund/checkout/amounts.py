@@ -3,11 +3,13 @@
 Fed plain dicts from a campaign variant (Variant.amounts / Variant.minimums, minor units):
     amounts  = {"USD": {"one_off": [500, 1000], "monthly": [200, 500], "annual": [5000]}}
     minimums = {"USD": {"one_off": 200, "monthly": 200, "annual": 2000}}
-Without a variant the newsroom's defaults apply, with a minimum of 200 minor units.
+Without a variant the newsroom's defaults apply, with a minimum of 200 minor units. Whatever a
+variant says, no minimum is below what Stripe can charge in that currency (PROVIDER_MINIMUMS).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +19,13 @@ FREQUENCIES = ("one_off", "monthly", "annual")
 # What the checkout offers; each must also be a currency Money knows.
 SUPPORTED_CURRENCIES = ("USD", "EUR", "GBP")
 DEFAULT_MINIMUM = 200
+# The least Stripe will charge, in minor units of the charge's currency: "Minimum and maximum charge
+# amounts" in Stripe's docs, https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts
+# (USD $0.50, EUR €0.50, GBP £0.30). A create below it fails after our committed attempt marker,
+# leaving the checkout stuck, so no minimum may go under it. Every SUPPORTED_CURRENCIES entry needs one.
+# Stripe also holds the converted amount to the floor of the account's settlement currency (£0.30 is
+# under €0.50 for an account paid out in euros): DEFAULT_MINIMUM keeps the usual case well clear of it.
+PROVIDER_MINIMUMS: dict[str, int] = {"USD": 50, "EUR": 50, "GBP": 30}
 # A ceiling against typos (an extra zero or two) and card testing with huge amounts.
 MAXIMUM = 1_000_000
 DEFAULT_AMOUNTS: dict[str, list[int]] = {
@@ -46,10 +55,15 @@ class AmountRules:
     default_currency: str = "USD"
 
 
+def _whole(value: Any) -> bool:
+    # JSON true is a Python int; it is not an amount.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _positive_ints(values: Any) -> list[int]:
     if not isinstance(values, list):
         return []
-    return [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+    return [v for v in values if _whole(v) and v > 0]
 
 
 def rules_for(*, amounts: Any = None, minimums: Any = None, default_currency: str = "USD") -> AmountRules:
@@ -71,13 +85,67 @@ def rules_for(*, amounts: Any = None, minimums: Any = None, default_currency: st
         per_frequency = minimums.get(currency)
         if isinstance(per_frequency, dict):
             clean_minimums[currency] = {
-                f: v for f, v in per_frequency.items() if f in FREQUENCIES and isinstance(v, int) and v > 0
+                f: v for f, v in per_frequency.items() if f in FREQUENCIES and _whole(v) and v > 0
             }
     return AmountRules(currencies=currencies, amounts=clean_amounts, minimums=clean_minimums, default_currency=default)
 
 
+def provider_minimum(currency: str) -> int:
+    """The least Stripe charges in this currency. For one missing from the table (the checkout offers
+    none such), our own default: a guess on the high side refuses a contribution, one on the low side
+    strands it."""
+    return PROVIDER_MINIMUMS.get(currency, DEFAULT_MINIMUM)
+
+
 def minimum_for(rules: AmountRules, *, currency: str, frequency: str) -> int:
-    return rules.minimums.get(currency, {}).get(frequency, DEFAULT_MINIMUM)
+    # Variants saved before editors were held to Stripe's floor may still sit below it in the database.
+    chosen = rules.minimums.get(currency, {}).get(frequency, DEFAULT_MINIMUM)
+    return max(chosen, provider_minimum(currency))
+
+
+def minimums_problems(minimums: Any) -> list[str]:
+    """What an editor must fix in a variant's minimums, in their words; an empty list means none.
+
+    Expects {"USD": {"one_off": 200, "monthly": 200, "annual": 2000}} in minor units, for the
+    currencies the checkout offers, none below what Stripe can charge.
+    """
+    if not isinstance(minimums, dict):
+        return ['Minimums must be an object keyed by currency, e.g. {"USD": {"monthly": 200}}.']
+    problems = []
+    for currency, by_frequency in minimums.items():
+        if currency not in SUPPORTED_CURRENCIES:
+            problems.append(
+                f"Unknown currency {currency!r} in minimums; the checkout takes {', '.join(SUPPORTED_CURRENCIES)}."
+            )
+        elif not isinstance(by_frequency, dict):
+            problems.append(
+                f"Minimums for {currency} must map one_off, monthly or annual to whole minor units, "
+                'e.g. {"monthly": 200}.'
+            )
+        else:
+            problems += _currency_minimums_problems(currency, by_frequency)
+    return problems
+
+
+def _currency_minimums_problems(currency: str, by_frequency: dict[str, Any]) -> list[str]:
+    problems = []
+    floor = Money(provider_minimum(currency), currency)
+    for frequency, minimum in by_frequency.items():
+        if frequency not in FREQUENCIES:
+            problems.append(
+                f"Unknown frequency {frequency!r} in the {currency} minimums; use one_off, monthly or annual."
+            )
+        elif not _whole(minimum):
+            problems.append(
+                f"Minimums for {currency} must map one_off, monthly or annual to whole minor units, "
+                f'e.g. {{"{frequency}": 200}}, not {json.dumps({frequency: minimum}, default=str)}.'
+            )
+        elif minimum < floor.amount:
+            problems.append(
+                f"The minimum for {currency} {frequency} is {Money(minimum, currency).display()}; "
+                f"Stripe cannot charge less than {floor.display()}."
+            )
+    return problems
 
 
 def suggested_amounts(rules: AmountRules, *, currency: str, frequency: str) -> list[int]:

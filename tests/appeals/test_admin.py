@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -141,6 +142,11 @@ def test_an_edit_republishes_and_changes_the_etag(admin_client: Client, demo_new
         ([{"copy": json.dumps({"en": {"heading": "Hello"}})}], {}, "Copy for 'en' is missing cta."),
         ([{"amounts": json.dumps({"USD": {"weekly": [100]}})}], {}, "Unknown frequency 'weekly' for USD"),
         ([{"minimums": json.dumps({"USD": 200})}], {}, "Minimums for USD must map one_off, monthly or annual"),
+        (
+            [{"amounts": json.dumps({"GBP": {"one_off": [25, 500]}}), "minimums": json.dumps({})}],
+            {},
+            "The suggested GBP one_off amount(s) £0.25 are below £0.30, the least Stripe can charge; raise them.",
+        ),
         ([{}], {"remind_choices": "[0, 400]"}, "Reminder choices must be a list of days between 1 and 365"),
         ([{}], {"countries_include": "Russia"}, "List two-letter country codes separated by commas"),
     ],
@@ -155,6 +161,40 @@ def test_mistakes_are_explained_and_nothing_is_published(
     assert message in page_text(response)
     assert not Campaign.objects.filter(name="Spring appeal").exists()
     assert PublishedAppeals.objects.get(newsroom=demo_newsroom).version == version
+
+
+def test_variant_minimum_below_stripe_floor_is_refused_with_a_clear_message(
+    admin_client: Client, demo_newsroom: Any
+) -> None:
+    version = PublishedAppeals.objects.get(newsroom=demo_newsroom).version
+    variants_before = Variant.objects.count()
+    minimums = {**MINIMUMS, "EUR": {**MINIMUMS["EUR"], "monthly": 1}}
+    response = admin_client.post(ADD, campaign_form(demo_newsroom, variant_fields(0, minimums=json.dumps(minimums))))
+    assert response.status_code == 200
+    # Beside the minimums the editor typed, said once.
+    field_errors = re.search(r'id="id_variants-0-minimums_error">(.*?)</ul>', page_text(response), re.S)
+    assert field_errors, page_text(response)
+    message = "The minimum for EUR monthly is €0.01; Stripe cannot charge less than €0.50."
+    assert message in field_errors.group(1)
+    assert page_text(response).count("Stripe cannot charge less than") == 1
+    assert not Campaign.objects.filter(name="Spring appeal").exists()
+    assert Variant.objects.count() == variants_before
+    assert PublishedAppeals.objects.get(newsroom=demo_newsroom).version == version
+
+
+def test_editing_a_stored_variant_below_stripe_floor_keeps_the_stored_minimums(
+    admin_client: Client, demo_newsroom: Any
+) -> None:
+    campaign = Campaign.objects.get(newsroom=demo_newsroom)
+    data = campaign_form(demo_newsroom, name=campaign.name, priority="10")
+    data |= {"variants-TOTAL_FORMS": "2", "variants-INITIAL_FORMS": "2"}
+    for index, variant in enumerate(campaign.variants.order_by("id")):
+        data |= variant_fields(index, key=variant.key, minimums=json.dumps({"GBP": {"annual": 29}}))
+        data |= {f"variants-{index}-id": str(variant.id), f"variants-{index}-campaign": str(campaign.id)}
+    response = admin_client.post(f"/admin/appeals/campaign/{campaign.id}/change/", data)
+    assert response.status_code == 200
+    assert "The minimum for GBP annual is £0.29; Stripe cannot charge less than £0.30." in page_text(response)
+    assert [v.minimums for v in campaign.variants.order_by("id")] == [MINIMUMS, MINIMUMS]
 
 
 def test_deleting_campaigns_from_the_list_unpublishes_them(admin_client: Client, demo_newsroom: Any) -> None:

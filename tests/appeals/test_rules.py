@@ -65,6 +65,10 @@ GOOD_MINIMUMS = {"USD": {"monthly": 200, "one_off": 500}}
         (GOOD_AMOUNTS, {"USD": 200}, "monthly", ["Minimums for USD must map one_off, monthly or annual"]),
         (GOOD_AMOUNTS, {"USD": {"monthly": "200"}}, "monthly", ["Minimums for USD must map"]),
         ([200], {}, "monthly", ["must be objects keyed by currency"]),
+        # Stripe's floor, for minimums and suggested amounts alike.
+        (GOOD_AMOUNTS, {"EUR": {"monthly": 30}}, "monthly", ["The minimum for EUR monthly is €0.30; Stripe cannot"]),
+        ({"EUR": {"monthly": [20, 40, 500]}}, {}, "monthly", ["amount(s) €0.20, €0.40 are below €0.50"]),
+        ({"EUR": {"monthly": [50, 500]}}, {}, "monthly", []),
         (GOOD_AMOUNTS, GOOD_MINIMUMS, "weekly", ["default frequency must be one_off, monthly or annual"]),
     ],
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -134,3 +136,169 @@ def test_suggested_amounts_are_sorted_unique_and_acceptable(listed: list[int], m
 def test_typed_amount_round_trips(cents: int) -> None:
     text = f"{cents // 100}.{cents % 100:02d}"
     assert amounts.amount_from_text(text, currency="EUR") == cents
+
+
+def test_every_currency_the_checkout_offers_has_stripes_floor() -> None:
+    assert set(amounts.SUPPORTED_CURRENCIES) <= set(amounts.PROVIDER_MINIMUMS)
+    assert amounts.PROVIDER_MINIMUMS == {"USD": 50, "EUR": 50, "GBP": 30}
+
+
+@pytest.mark.parametrize(
+    ("minimums", "currency", "frequency", "expected"),
+    [
+        ({"USD": {"monthly": 1}}, "USD", "monthly", 50),  # one cent: Stripe's floor instead
+        ({"USD": {"monthly": 49}}, "USD", "monthly", 50),
+        ({"USD": {"monthly": 50}}, "USD", "monthly", 50),
+        ({"USD": {"monthly": 60}}, "USD", "monthly", 60),  # above the floor: the variant's word stands
+        ({"EUR": {"annual": 10}}, "EUR", "annual", 50),
+        ({"GBP": {"one_off": 1}}, "GBP", "one_off", 30),
+        ({"GBP": {"one_off": 30}}, "GBP", "one_off", 30),
+        ({"GBP": {"one_off": 31}}, "GBP", "one_off", 31),
+        ({"USD": {"monthly": True}}, "USD", "monthly", 200),  # JSON true is not one cent
+        ({"USD": {"monthly": 1}}, "USD", "annual", 200),  # frequency not given: the default
+        ({}, "EUR", "monthly", 200),  # $2 a month is the floor
+    ],
+)
+def test_minimum_for_is_never_below_stripes_floor(
+    minimums: dict[str, Any], currency: str, frequency: str, expected: int
+) -> None:
+    rules = rules_for(minimums=minimums)
+    assert amounts.minimum_for(rules, currency=currency, frequency=frequency) == expected
+
+
+def test_a_stored_one_cent_minimum_refuses_one_cent_and_names_stripes_floor() -> None:
+    rules = rules_for(minimums={"USD": {"monthly": 1}})
+    with pytest.raises(AmountProblem) as raised:
+        amount_check(rules, amount=1, currency="USD", frequency="monthly")
+    assert raised.value.code == "below_minimum"
+    assert raised.value.minimum is not None and raised.value.minimum.display() == "$0.50"
+    assert amount_check(rules, amount=50, currency="USD", frequency="monthly").amount == 50
+    assert amounts.suggested_amounts(rules, currency="USD", frequency="monthly") == [200, 500, 1000]
+
+
+def test_suggested_amounts_below_stripes_floor_are_not_offered() -> None:
+    rules = rules_for(amounts={"GBP": {"one_off": [10, 30, 500]}}, minimums={"GBP": {"one_off": 1}})
+    assert amounts.suggested_amounts(rules, currency="GBP", frequency="one_off") == [30, 500]
+
+
+@pytest.mark.parametrize(
+    ("minimums", "problems"),
+    [
+        (MINIMUMS, []),
+        ({}, []),
+        ({"USD": {"monthly": 50}, "EUR": {"one_off": 50}, "GBP": {"annual": 30}}, []),
+        (
+            {"EUR": {"monthly": 30}},
+            ["The minimum for EUR monthly is €0.30; Stripe cannot charge less than €0.50."],
+        ),
+        (
+            {"EUR": {"monthly": 1}},
+            ["The minimum for EUR monthly is €0.01; Stripe cannot charge less than €0.50."],
+        ),
+        (
+            {"USD": {"one_off": 49}},
+            ["The minimum for USD one_off is $0.49; Stripe cannot charge less than $0.50."],
+        ),
+        (
+            {"GBP": {"annual": 29}},
+            ["The minimum for GBP annual is £0.29; Stripe cannot charge less than £0.30."],
+        ),
+        (
+            {"GBP": {"monthly": 0}},
+            ["The minimum for GBP monthly is £0; Stripe cannot charge less than £0.30."],
+        ),
+        (
+            {"USD": {"monthly": "200"}},
+            [
+                "Minimums for USD must map one_off, monthly or annual to whole minor units, "
+                'e.g. {"monthly": 200}, not {"monthly": "200"}.'
+            ],
+        ),
+        (
+            {"USD": {"annual": 20.5}},
+            [
+                "Minimums for USD must map one_off, monthly or annual to whole minor units, "
+                'e.g. {"annual": 200}, not {"annual": 20.5}.'
+            ],
+        ),
+        (
+            {"USD": {"monthly": True}},
+            [
+                "Minimums for USD must map one_off, monthly or annual to whole minor units, "
+                'e.g. {"monthly": 200}, not {"monthly": true}.'
+            ],
+        ),
+        (
+            {"USD": {"weekly": 200}},
+            ["Unknown frequency 'weekly' in the USD minimums; use one_off, monthly or annual."],
+        ),
+        ({"CHF": {"monthly": 200}}, ["Unknown currency 'CHF' in minimums; the checkout takes USD, EUR, GBP."]),
+        (
+            {"USD": 200},
+            ['Minimums for USD must map one_off, monthly or annual to whole minor units, e.g. {"monthly": 200}.'],
+        ),
+        ([200], ['Minimums must be an object keyed by currency, e.g. {"USD": {"monthly": 200}}.']),
+        (
+            {"USD": {"monthly": 1, "annual": 2000}, "EUR": {"one_off": 10}},
+            [
+                "The minimum for USD monthly is $0.01; Stripe cannot charge less than $0.50.",
+                "The minimum for EUR one_off is €0.10; Stripe cannot charge less than €0.50.",
+            ],
+        ),
+    ],
+)
+def test_minimums_problems_tell_the_editor_what_to_change(minimums: Any, problems: list[str]) -> None:
+    assert amounts.minimums_problems(minimums) == problems
+
+
+json_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**7), max_value=10**7),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+)
+currencies = st.one_of(st.sampled_from(amounts.SUPPORTED_CURRENCIES), st.sampled_from(["CHF", "JPY", "usd", ""]))
+frequencies = st.one_of(st.sampled_from(amounts.FREQUENCIES), st.text(max_size=8))
+any_minimums = st.dictionaries(
+    currencies, st.one_of(json_values, st.dictionaries(frequencies, json_values, max_size=4)), max_size=4
+)
+
+
+@given(
+    minimum_table=any_minimums,
+    currency=st.sampled_from(amounts.SUPPORTED_CURRENCIES),
+    frequency=st.sampled_from(amounts.FREQUENCIES),
+)
+def test_minimum_for_is_never_below_the_provider_floor(
+    minimum_table: dict[str, Any], currency: str, frequency: str
+) -> None:
+    rules = rules_for(minimums=minimum_table)
+    assert amounts.minimum_for(rules, currency=currency, frequency=frequency) >= amounts.PROVIDER_MINIMUMS[currency]
+
+
+at_or_above_the_floor = st.dictionaries(
+    st.sampled_from(amounts.SUPPORTED_CURRENCIES),
+    st.dictionaries(st.sampled_from(amounts.FREQUENCIES), st.integers(min_value=0, max_value=100_000)),
+).map(
+    lambda table: {
+        currency: {frequency: amounts.PROVIDER_MINIMUMS[currency] + extra for frequency, extra in by_frequency.items()}
+        for currency, by_frequency in table.items()
+    }
+)
+
+
+@given(minimum_table=at_or_above_the_floor)
+def test_minimums_at_or_above_the_floor_are_accepted_and_taken_as_written(
+    minimum_table: dict[str, dict[str, int]],
+) -> None:
+    assert amounts.minimums_problems(minimum_table) == []
+    rules = rules_for(minimums=minimum_table)
+    for currency, by_frequency in minimum_table.items():
+        for frequency, minimum in by_frequency.items():
+            assert amounts.minimum_for(rules, currency=currency, frequency=frequency) == minimum
+
+
+@given(minimum_table=any_minimums)
+def test_minimums_problems_never_raise(minimum_table: dict[str, Any]) -> None:
+    assert isinstance(amounts.minimums_problems(minimum_table), list)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from readerfund.appeals.models import Variant
 from readerfund.checkout import views
 from readerfund.demo.processes import free_port
 from readerfund.payments.models import Contribution
@@ -109,6 +110,28 @@ def test_start_explains_what_to_fix(
     assert (error["code"], error["field"]) == (code, field)
     assert text in error["message"]
     assert not Contribution.objects.exists()
+
+
+def test_start_refuses_one_cent_even_when_the_stored_variant_allows_it(client: Client, demo_newsroom: Any) -> None:
+    # Written straight to the database, as rows saved before the admin knew Stripe's floor may be.
+    variant = demo_newsroom.campaigns.get().variants.get(key="a")
+    Variant.objects.filter(id=variant.id).update(minimums={"USD": {"monthly": 1}})
+    response = _post(client, "/support/demo/start", _body(demo_newsroom, amount=1))
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert (error["code"], error["field"]) == ("below_minimum", "amount")
+    assert error["message"] == "The smallest amount we can take here is $0.50."
+    assert not Contribution.objects.exists()
+
+
+def test_page_shows_stripes_floor_as_the_minimum_when_the_variant_says_less(client: Client, demo_newsroom: Any) -> None:
+    variant = demo_newsroom.campaigns.get().variants.get(key="a")
+    Variant.objects.filter(id=variant.id).update(minimums={"USD": {"monthly": 1}, "GBP": {"one_off": 60}})
+    config = _config(client.get(f"/support/demo/?campaign={variant.campaign_id}&variant={variant.id}&amount=1"))
+    assert config["amount"] is None  # one cent from the appeal's link is not preselected
+    usd_monthly, gbp_one_off = config["options"]["USD"]["monthly"], config["options"]["GBP"]["one_off"]
+    assert (usd_monthly["minimum"], usd_monthly["minimum_label"]) == (50, "$0.50")
+    assert (gbp_one_off["minimum"], gbp_one_off["minimum_label"]) == (60, "£0.60")
 
 
 def test_start_in_russian(client: Client, demo_newsroom: Any) -> None:
