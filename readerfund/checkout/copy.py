@@ -135,9 +135,10 @@ def page_copy(locale: str, **values: str) -> dict[str, str]:
 
 
 def script_messages(locale: str) -> dict[str, str]:
-    """What the page's script may show by itself (Stripe.js errors before our server is involved)."""
+    """What the page's script may show by itself: Stripe.js errors before our server is involved, and an
+    answer that never came (`unconfirmed`) or was not ours (`generic`), where it cannot know what was charged."""
     table = MESSAGES.get(locale, MESSAGES["en"])
-    keys = ("card_declined", "authentication_failed", "sepa_failed", "unavailable", "generic", "invalid_amount")
+    keys = ("card_declined", "authentication_failed", "sepa_failed", "unconfirmed", "generic", "invalid_amount")
     page = PAGE.get(locale, PAGE["en"])
     return {
         **{key: table[key] for key in keys},

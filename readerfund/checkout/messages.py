@@ -1,5 +1,10 @@
 """What a reader is told when something goes wrong, in English and Russian. Pure: no Django import.
 
+"Nothing was charged" appears only where it is known to be true: a decline or failed verification at the
+bank, a provider we never reached before any charge was attempted (`unavailable`; services.contribution_pay
+turns a loss of contact while charging into `unconfirmed`). Where we cannot know (`generic`, `unconfirmed`,
+and the page's script when an answer is lost or is not ours) the message says so, and that a retry is safe.
+
 Declines are mapped by Stripe's `decline_code` first, then `code`. Codes that hint at fraud checks
 (stolen_card, fraudulent, ...) get the generic decline message on purpose, as Stripe advises.
 """
@@ -22,7 +27,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sepa_failed": "The direct debit could not be set up. Nothing was charged. Please check the IBAN.",
         "unavailable": ("We could not reach our payment provider. Nothing was charged, please try again in a moment."),
         "unconfirmed": (
-            "We could not get an answer from our payment provider. Please try again: you will not be charged twice."
+            "We did not get an answer in time, so we could not confirm your payment. Please try again: you will "
+            "not be charged twice. If a payment went through, your bank statement will show it."
         ),
         "below_minimum": "The smallest amount we can take here is {minimum}.",
         "above_maximum": "That is more than we can take in one go (at most {maximum}). Please check the amount.",
@@ -35,7 +41,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "expired_page": "This page has expired. Please reload it and try again.",
         "in_progress": "Your payment is still being processed. Please wait a moment.",
         "busy": "We are very busy just now. Please try again in a few seconds: you will not be charged twice.",
-        "generic": "Something went wrong. Nothing was charged. Please try again.",
+        "generic": (
+            "Something went wrong and we could not confirm your payment. Please try again: you will not be charged "
+            "twice. If a payment went through, your bank statement will show it."
+        ),
     },
     "ru": {
         "card_declined": "Банк отклонил карту. Деньги не списаны. Попробуйте другую карту или обратитесь в банк.",
@@ -49,7 +58,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "authentication_failed": "Подтверждение в банке не завершено. Деньги не списаны. Попробуйте ещё раз.",
         "sepa_failed": "Не удалось оформить прямое дебетование. Деньги не списаны. Проверьте IBAN.",
         "unavailable": "Не удалось связаться с платёжной системой. Деньги не списаны, попробуйте ещё раз чуть позже.",
-        "unconfirmed": "Платёжная система не ответила. Попробуйте ещё раз: дважды деньги не спишутся.",
+        "unconfirmed": (
+            "Мы не дождались ответа и не можем подтвердить платёж. Попробуйте ещё раз: дважды деньги не спишутся. "
+            "Если платёж прошёл, он будет виден в выписке по счёту."
+        ),
         "below_minimum": "Минимальная сумма здесь — {minimum}.",
         "above_maximum": "Это больше, чем можно принять за один раз (не более {maximum}). Проверьте сумму.",
         "invalid_amount": "Введите сумму, например 5 или 5,50.",
@@ -61,7 +73,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "expired_page": "Страница устарела. Обновите её и попробуйте снова.",
         "in_progress": "Платёж ещё обрабатывается. Подождите немного.",
         "busy": "Сейчас слишком много запросов. Попробуйте ещё раз через несколько секунд: дважды деньги не спишутся.",
-        "generic": "Что-то пошло не так. Деньги не списаны. Попробуйте ещё раз.",
+        "generic": (
+            "Что-то пошло не так, и мы не можем подтвердить платёж. Попробуйте ещё раз: дважды деньги не спишутся. "
+            "Если платёж прошёл, он будет виден в выписке по счёту."
+        ),
     },
 }
 

@@ -3,11 +3,14 @@ thank-you page, the receipt at a real SMTP server, and the appeal gone on the ne
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import stripe
+from django.conf import settings
 
 from readerfund.notifications.worker import worker_run_once
 from readerfund.payments.models import Contribution, Payment
@@ -165,3 +168,151 @@ def test_declined_cards_show_the_reason_and_record_nothing_paid(
     # The failed one-off used a fresh request key for the second attempt.
     assert Contribution.objects.count() == 2
     assert urlsplit(page.url).path == "/support/demo/"
+
+
+# --- one checkout, however often the reader clicks or reloads -------------------------------------------
+
+CHECKOUT_KEY = "readerfund:demo:checkout"  # sessionStorage: the tab's unfinished checkout
+
+
+def _subscriptions(localstripe: str, request_key: str | None = None) -> list[Any]:
+    """Subscriptions at the (session-wide) localstripe, or only those made for one of our checkouts."""
+    client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses={"api": localstripe})
+    listed = client.v1.subscriptions.list(params={"status": "all", "limit": 100}).auto_paging_iter()
+    return [
+        s for s in listed if request_key is None or (s.to_dict().get("metadata") or {}).get("checkout") == request_key
+    ]
+
+
+def _saved_key(page: Any) -> str | None:
+    return page.evaluate(f"sessionStorage.getItem('{CHECKOUT_KEY}')")
+
+
+def _rendered_key(page: Any) -> str:
+    return page.evaluate("JSON.parse(document.getElementById('checkout-config').textContent).request_key")
+
+
+def _sent_key(request: Any) -> str:
+    return json.loads(request.post_data)["request_key"]
+
+
+def test_a_double_click_makes_one_monthly_subscription(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
+) -> None:
+    before = len(_subscriptions(localstripe))
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4242424242424242")
+    page.get_by_role("button", name="Contribute").dblclick()
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)
+    contribution = Contribution.objects.get()
+    assert (contribution.status, contribution.frequency) == ("active", "monthly")
+    assert len(_subscriptions(localstripe, contribution.request_key)) == 1
+    assert len(_subscriptions(localstripe)) == before + 1
+
+
+@pytest.mark.parametrize("reload_at", ["setup", "payment"])
+def test_a_reload_during_three_d_secure_finishes_the_same_monthly_checkout(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any, reload_at: str
+) -> None:
+    """The reader reloads when the bank's dialog appears: when the card is being set up, or when the first
+    payment of the subscription, made already, asks for confirmation. Submitting again finishes that one."""
+    before = len(_subscriptions(localstripe))
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4000002760003184")
+    page.get_by_role("button", name="Contribute").click()
+    if reload_at == "payment":
+        _complete_authentication(page, times=1)  # the card is set up; the subscription's first invoice asks next
+    page.get_by_role("button", name="Complete authentication").wait_for(timeout=10_000)
+    if reload_at == "payment":
+        assert len(_subscriptions(localstripe)) == before + 1  # made, waiting for 3-D Secure
+    page.reload()
+
+    page.get_by_role("button", name="Contribute").wait_for()
+    assert page.get_by_role("radio", name=re.compile(r"^\$5 per month")).is_checked()
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4000002760003184")
+    page.get_by_role("button", name="Contribute").click()
+    # The earlier subscription's payment needs one confirmation; a card set-up interrupted needs it again too.
+    _complete_authentication(page, times=1 if reload_at == "payment" else 2)
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)
+    assert "Your monthly contribution of $5 has started." in page.locator("#thanks").inner_text()
+    contribution = Contribution.objects.get()
+    assert (contribution.status, contribution.amount) == ("active", 500)
+    assert len(_subscriptions(localstripe, contribution.request_key)) == 1
+    assert len(_subscriptions(localstripe)) == before + 1
+
+
+def test_the_tab_keeps_its_request_key_until_the_checkout_ends(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
+) -> None:
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD"))
+    assert _saved_key(page) is None  # nothing is kept for a page the reader only looked at
+    first = _rendered_key(page)
+    page.get_by_label("E-mail address").fill("not an address")
+    page.get_by_role("button", name="Contribute").click()
+    page.locator("#email-error").wait_for()
+    assert _saved_key(page) == first
+
+    page.reload()
+    page.get_by_role("button", name="Contribute").wait_for()
+    assert _rendered_key(page) != first  # the server rendered a new one; the page must not use it
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4000000000000341")  # declined when charged: that contribution is over, the next gets a new key
+    with page.expect_request(re.compile(r"/support/demo/start$")) as start:
+        page.get_by_role("button", name="Contribute").click()
+    assert _sent_key(start.value) == first
+    page.locator("#payment-error").wait_for(timeout=15_000)
+    after_decline = _saved_key(page)
+    assert after_decline not in (None, first)
+    assert Contribution.objects.get().request_key == first
+
+    page.reload()
+    page.get_by_role("button", name="Contribute").wait_for()
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4242424242424242")
+    with page.expect_request(re.compile(r"/support/demo/start$")) as start:
+        page.get_by_role("button", name="Contribute").click()
+    assert _sent_key(start.value) == after_decline
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)
+    assert _saved_key(page) is None  # the checkout has ended: nothing about it outlives it
+    assert urlsplit(page.url).path == f"/support/demo/thanks/{after_decline}/"
+
+
+def test_a_key_the_server_cannot_use_is_dropped_so_the_reload_it_asks_for_works(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
+) -> None:
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD"))
+    page.evaluate(f"sessionStorage.setItem('{CHECKOUT_KEY}', 'not/a key')")  # malformed: never used
+    page.reload()
+    page.get_by_role("button", name="Contribute").wait_for()
+    rendered = _rendered_key(page)
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4242424242424242")
+    with page.expect_request(re.compile(r"/support/demo/start$")) as start:
+        page.get_by_role("button", name="Contribute").click()
+    assert _sent_key(start.value) == rendered
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)
+    assert _saved_key(page) is None
+
+
+def test_an_expired_checkout_is_forgotten_so_the_reload_it_asks_for_starts_afresh(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
+) -> None:
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD"))
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4000002760003184")
+    page.get_by_role("button", name="Contribute").click()
+    page.get_by_role("button", name="Complete authentication").wait_for(timeout=10_000)
+    assert _saved_key(page) is not None
+    Contribution.objects.all().delete()  # gone from under the page (a restore, say): pay answers expired_page
+    _complete_authentication(page, times=1)
+    page.locator("#form-error").wait_for(timeout=15_000)
+    assert "reload" in page.locator("#form-error").inner_text()
+    assert _saved_key(page) is None

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import stripe
 
+from readerfund.checkout.copy import script_messages
 from readerfund.checkout.messages import MESSAGES, decline_key, decline_message, message
 from readerfund.payments import gateway
 from readerfund.payments.provider import GatewayUnavailable, PaymentDeclined, error_from_payload
@@ -161,3 +162,25 @@ def test_both_locales_have_every_message() -> None:
     assert set(MESSAGES["en"]) == set(MESSAGES["ru"])
     assert message("below_minimum", locale="ru", minimum="$2") == "Минимальная сумма здесь — $2."
     assert message("no_such_key", locale="en") == MESSAGES["en"]["generic"]
+
+
+NOTHING_CHARGED = {"en": "Nothing was charged", "ru": "Деньги не списаны"}
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+@pytest.mark.parametrize("key", ["generic", "unconfirmed"])
+def test_when_we_cannot_know_we_never_say_nothing_was_charged(key: str, locale: str) -> None:
+    # An HTML 500 or a lost answer can follow a charge (3-D Secure done, the subscription made): say what is true.
+    text = message(key, locale=locale)
+    assert NOTHING_CHARGED[locale].lower() not in text.lower()
+    assert {"en": "not be charged twice", "ru": "дважды деньги не спишутся"}[locale] in text
+
+
+@pytest.mark.parametrize("locale", ["en", "ru"])
+def test_the_page_script_gets_honest_messages_for_lost_and_broken_answers(locale: str) -> None:
+    shown = script_messages(locale)
+    assert shown["unconfirmed"] == MESSAGES[locale]["unconfirmed"]  # fetch failed: no answer at all
+    assert shown["generic"] == MESSAGES[locale]["generic"]  # an answer that is not our JSON
+    # What the script shows by itself, apart from Stripe.js's own declines before any charge, claims nothing.
+    for key in set(shown) - {"card_declined", "authentication_failed", "sepa_failed"}:
+        assert NOTHING_CHARGED[locale] not in shown[key], key

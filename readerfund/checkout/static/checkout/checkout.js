@@ -1,6 +1,9 @@
 // The checkout page: amounts, then Stripe.js card (or SEPA) set-up, then our server charges or subscribes.
 // Flow: POST start -> SetupIntent secret -> confirmCardSetup / confirmSepaDebitSetup -> POST pay ->
 // done | action (confirmCardPayment for 3-D Secure, then POST pay again) | failed (with a fresh request key).
+// The request key is the server's handle on this checkout: a retry with it never charges twice. It is kept in
+// sessionStorage from the first submit until the checkout ends, so a reload (after 3-D Secure, after an error)
+// finishes the same contribution instead of starting a second one.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("checkout-config").textContent);
@@ -11,8 +14,26 @@
   var currencyEl = document.getElementById("currency");
   var customEl = document.getElementById("custom-amount");
   var suggestedEl = document.getElementById("suggested");
-  var requestKey = config.request_key;
+  // Per tab and gone with it: never localStorage or a cookie, where a checkout would outlive the tab (readers
+  // may be at risk for supporting a newsroom). Only the newsroom scopes it: whatever the reader changes on the
+  // page, an unfinished checkout in this tab is the same checkout.
+  var storageKey = "readerfund:" + config.newsroom + ":checkout";
+  var requestKey = savedKey() || config.request_key;
   var busy = false;
+
+  // Storage may be disabled or full: the checkout still works, only a reload then starts afresh.
+  function savedKey() {
+    var key = null;
+    try { key = window.sessionStorage.getItem(storageKey); } catch (error) { return null; }
+    return /^[A-Za-z0-9_-]{16,64}$/.test(key || "") ? key : null;  // validation.REQUEST_KEY
+  }
+  function keep(key) {
+    requestKey = key;
+    try { window.sessionStorage.setItem(storageKey, key); } catch (error) { /* see savedKey */ }
+  }
+  function forget() {
+    try { window.sessionStorage.removeItem(storageKey); } catch (error) { /* see savedKey */ }
+  }
 
   var stripe = window.Stripe(config.publishable_key);
   var card = stripe.elements().create("card");
@@ -91,11 +112,13 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": token, "X-Readerfund-Locale": config.locale },
       body: JSON.stringify(body)
     }).then(function (response) {
+      // Not JSON (a proxy's error page, a 500): the request may have done its work, so don't say it didn't.
       return response.json().catch(function () {
         return { error: { code: "generic", message: messages.generic } };
       });
     }, function () {
-      return { error: { code: "unavailable", message: messages.unavailable } };
+      // No answer at all: the request may still have reached us and Stripe. The same key makes the retry safe.
+      return { error: { code: "unconfirmed", message: messages.unconfirmed } };
     });
   }
 
@@ -127,12 +150,15 @@
 
   async function handle(answer, actions) {
     if (answer.error) {
-      if (answer.error.next_request_key) { requestKey = answer.error.next_request_key; }
+      if (answer.error.next_request_key) { keep(answer.error.next_request_key); }
+      // "Please reload": the server can't use this key, so the reload must not bring it back.
+      if (answer.error.code === "expired_page") { forget(); }
       var field = answer.error.field || (answer.error.next_request_key ? "payment" : "");
       showError(answer.error.message || messages.generic, field);
       return;
     }
     if (answer.redirect) {
+      forget();  // the checkout has ended (thanks or refused): the next one in this tab gets a new key
       window.location.assign(answer.redirect);
       return new Promise(function () {});  // keep the button disabled while the next page loads
     }
@@ -162,6 +188,8 @@
     submitButton.disabled = true;
     clearErrors();
     statusEl.textContent = messages.working;
+    // Saved before the request leaves: it may reach the server even if its answer never comes back.
+    keep(requestKey);
     try {
       var answer = await post(config.start_url, {
         request_key: requestKey,
