@@ -57,8 +57,8 @@ from readerfund.payments.gateway.recurring import (
 )
 from readerfund.payments.provider import (
     GatewayCharge,
-    GatewayDispute,
     GatewayConfigurationError,
+    GatewayDispute,
     GatewayError,
     GatewayIdempotencyConflict,
     GatewayIdempotencyInFlight,
