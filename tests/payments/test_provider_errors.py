@@ -25,6 +25,7 @@ import stripe
 
 from readerfund.checkout.messages import MESSAGES, decline_key, decline_message
 from readerfund.payments import gateway
+from readerfund.payments.accounts import default_account
 from readerfund.payments.provider import (
     GatewayConfigurationError,
     GatewayError,
@@ -409,7 +410,7 @@ def test_stripe_answer_over_http_reaches_callers_as_our_error(
     stand_in_stripe.answer = answer  # type: ignore[attr-defined]
     host, port = stand_in_stripe.server_address[:2]
     settings.STRIPE_API_BASE = f"http://{host!s}:{port}"  # and so no retries by the SDK
-    with pytest.raises(GatewayError) as raised:
+    with gateway.account_use(default_account()), pytest.raises(GatewayError) as raised:
         gateway.payment_intent_get(intent_id="pi_3MtwBwLkdIwHu7ix28a3tqPa")
     assert type(raised.value.__cause__) is answer.sdk_class
     _check(raised.value, answer)
