@@ -245,3 +245,90 @@ def test_a_payment_recorded_early_takes_stripes_date_and_recovery_on_a_later_syn
     payment.refresh_from_db()
     assert payment.recovered is True
     assert payment.paid_at == datetime.fromtimestamp(renewal["status_transitions"]["paid_at"], tz=UTC)
+
+
+# --- matching, and renewals that wait for 3-D Secure --------------------------------------------------
+
+
+def _subscription_with_metadata(newsroom: Any, metadata: dict[str, str], *, amount: int = 300) -> str:
+    """A subscription at localstripe made by someone else (another deployment on the same account)."""
+    maker = stripe_scenarios.contribution_make(newsroom, frequency="monthly", amount=amount, currency="EUR")
+    customer_id, method_id = stripe_scenarios._customer_with_card(maker, stripe_scenarios.GOOD_CARD)
+    gateway.customer_default_payment_method_set(
+        customer_id=customer_id, payment_method_id=method_id, idempotency_key=_key()
+    )
+    subscription = gateway.subscription_create(
+        customer_id=customer_id, plan_id=stripe_scenarios._plan(maker), metadata=metadata, idempotency_key=_key()
+    )
+    maker.delete()
+    return subscription.id
+
+
+def test_a_subscription_naming_our_row_id_but_not_our_request_key_changes_nothing(
+    localstripe: str, demo_newsroom: Any
+) -> None:
+    """Another deployment (or a test database) on the same Stripe account has rows with our ids: its
+    subscription's metadata {"contribution": "<id>"} must not re-status our contribution."""
+    ours = stripe_scenarios.contribution_make(demo_newsroom, frequency="monthly", amount=300, currency="EUR")
+    subscription_id = _subscription_with_metadata(demo_newsroom, {"contribution": str(ours.id)})
+    assert gateway.subscription_get(subscription_id=subscription_id).status == "active"
+    assert ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=subscription_id) is None
+    ours.refresh_from_db()
+    assert (ours.status, ours.provider_subscription_id) == (Status.PENDING, "")
+
+
+def test_a_subscription_with_our_request_key_but_another_amount_is_not_adopted(
+    localstripe: str, demo_newsroom: Any
+) -> None:
+    ours = stripe_scenarios.contribution_make(demo_newsroom, frequency="monthly", amount=900, currency="EUR")
+    subscription_id = _subscription_with_metadata(demo_newsroom, {"checkout": ours.request_key}, amount=300)
+    assert ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=subscription_id) is None
+    assert Contribution.objects.get(id=ours.id).status == Status.PENDING
+    # The same request key with the right amount, currency and interval is adopted.
+    Contribution.objects.filter(id=ours.id).update(amount=300)
+    adopted = ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=subscription_id)
+    assert adopted is not None and adopted.id == ours.id and adopted.status == Status.ACTIVE
+
+
+def test_a_renewal_that_needs_authentication_emails_a_page_that_completes_it(
+    localstripe: str, demo_newsroom: Any, client: Any
+) -> None:
+    import re
+
+    contribution = _paid(demo_newsroom, frequency="monthly", amount=500)
+    assert contribution.status == Status.ACTIVE
+    customer = contribution.provider_customer_id
+    card = {"number": browser.THREE_D_SECURE, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+    method = browser.client().v1.payment_methods.create(params={"type": "card", "card": card})
+    gateway.payment_method_attach(payment_method_id=method.id, customer_id=customer, idempotency_key=_key())
+    gateway.customer_default_payment_method_set(
+        customer_id=customer, payment_method_id=method.id, idempotency_key=_key()
+    )
+    renewal = gateway.invoice_create(
+        customer_id=customer, subscription_id=contribution.provider_subscription_id, idempotency_key=_key()
+    )
+    gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
+    intent = gateway.payment_intent_get(intent_id=gateway.invoice_get(invoice_id=renewal.id).payment_intent)
+    assert intent.status == "requires_action"
+
+    for _ in range(2):  # invoice.payment_action_required, delivered twice
+        assert ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal.id, action_required=True) is None
+    contribution.refresh_from_db()
+    assert (contribution.status, contribution.failure_reason) == (Status.PAST_DUE, "authentication_required")
+    mail = OutboxMessage.objects.get(template="renewal_action")
+    url = re.search(r'"url":"([^"]+)"', mail.context).group(1)  # type: ignore[union-attr]
+    path = url.split("://", 1)[1].split("/", 1)[1]
+
+    page = client.get(f"/{path}")
+    assert page.status_code == 200
+    assert intent.client_secret in page.content.decode()
+    # A tampered link shows nothing to confirm.
+    assert client.get(f"/{path[:-3]}xx/").status_code == 404
+
+    browser.payment_authenticate(intent.client_secret)
+    done = client.post(f"/{path}")
+    assert done.status_code == 200
+    assert "оплачен" in done.content.decode()  # the supporter checked out in Russian
+    contribution.refresh_from_db()
+    assert contribution.status == Status.ACTIVE
+    assert Payment.objects.filter(contribution=contribution).count() == 2

@@ -14,7 +14,7 @@ from readerfund.payments import gateway
 from readerfund.payments.ledger.records import when
 from readerfund.payments.ledger.refunds import payment_for_charge, payment_totals_write
 from readerfund.payments.models import Dispute, Payment
-from readerfund.payments.provider import GatewayDispute
+from readerfund.payments.provider import GatewayDispute, GatewayNotFound
 from readerfund.payments.stripe_shapes import dispute_from
 
 _STATUSES = {choice.value for choice in Dispute.Status}
@@ -71,7 +71,10 @@ def dispute_sync(*, newsroom: Newsroom, dispute: dict[str, Any], event_created: 
         current, stamp = dispute_from(dispute), event_created
     payment = payment_for_charge(newsroom=newsroom, charge_id=current.charge, intent_id=current.payment_intent)
     if payment is None and current.charge:
-        charge = gateway.charge_get(charge_id=current.charge)
+        try:
+            charge = gateway.charge_get(charge_id=current.charge)
+        except GatewayNotFound:
+            return None  # not a charge of this newsroom's account
         payment = payment_for_charge(newsroom=newsroom, charge_id=charge.id, intent_id=charge.payment_intent)
     if payment is None:
         return None
