@@ -40,6 +40,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rate_limited": "Too many attempts. Please wait {seconds} seconds and try again.",
         "expired_page": "This page has expired. Please reload it and try again.",
         "in_progress": "Your payment is still being processed. Please wait a moment.",
+        "earlier_unfinished": (
+            "Your earlier payment on this page was not completed, so nothing was charged for it. "
+            "Please confirm your new choice."
+        ),
         "busy": "We are very busy just now. Please try again in a few seconds: you will not be charged twice.",
         "generic": (
             "Something went wrong and we could not confirm your payment. Please try again: you will not be charged "
@@ -72,6 +76,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "rate_limited": "Слишком много попыток. Подождите {seconds} с и попробуйте снова.",
         "expired_page": "Страница устарела. Обновите её и попробуйте снова.",
         "in_progress": "Платёж ещё обрабатывается. Подождите немного.",
+        "earlier_unfinished": (
+            "Предыдущий платёж на этой странице не был завершён, деньги за него не списаны. Подтвердите новый выбор."
+        ),
         "busy": "Сейчас слишком много запросов. Попробуйте ещё раз через несколько секунд: дважды деньги не спишутся.",
         "generic": (
             "Что-то пошло не так, и мы не можем подтвердить платёж. Попробуйте ещё раз: дважды деньги не спишутся. "

@@ -95,6 +95,7 @@ def _outcome(contribution: Contribution, *, client_secret: str = "") -> Checkout
 def contribution_start(*, newsroom: Newsroom, request: CheckoutRequest) -> CheckoutOutcome:
     """Write our record first (by request_key), then make a SetupIntent the page confirms with the card
     or IBAN. A retry of a finished checkout answers 'done' instead of starting anything."""
+    changed = False
     with transaction.atomic():
         supporter = supporter_for(newsroom=newsroom, email=request.email, name=request.name, locale=request.locale)
         contribution, created = Contribution.objects.select_for_update().get_or_create(
@@ -127,11 +128,41 @@ def contribution_start(*, newsroom: Newsroom, request: CheckoutRequest) -> Check
                 contribution.receipt_requested = request.receipt
                 contribution.locale = request.locale
                 contribution.save()
-            else:
+            elif _same_choice(contribution, request):
                 # An earlier request reached Stripe (or may have): finish that one instead of starting over.
                 return CheckoutOutcome("pay", contribution)
+            else:
+                changed = True
     with gateway.account_use(account_for(newsroom)):
+        if changed:
+            return _changed_after_attempt(contribution=contribution, locale=request.locale)
         return _setup_intent_for(contribution=contribution, method=request.method)
+
+
+def _same_choice(contribution: Contribution, request: CheckoutRequest) -> bool:
+    money = request.money
+    return (contribution.amount, contribution.currency, contribution.frequency) == (
+        money.amount,
+        money.currency,
+        request.frequency,
+    )
+
+
+def _changed_after_attempt(*, contribution: Contribution, locale: str) -> CheckoutOutcome:
+    """The tab's saved checkout reached Stripe, and the reader now asks for another amount or frequency
+    (say they left 3-D Secure unfinished and chose again). Finish nothing they no longer want, and charge
+    twice nothing: what Stripe holds decides."""
+    state = _started_state(contribution)
+    if state is None or state.state in ("done", "processing", "pay"):
+        # Paid, on its way, or not known yet (a lost answer): that one is what happened; say so.
+        return state or CheckoutOutcome("pay", contribution)
+    # Waiting for 3-D Secure, failed or refused: nothing was charged for it, so a new checkout may start.
+    raise CheckoutProblem(
+        "earlier_unfinished",
+        message("earlier_unfinished", locale=locale),
+        status=409,
+        next_request_key=request_key_new(),
+    )
 
 
 def _setup_intent_for(*, contribution: Contribution, method: str) -> CheckoutOutcome:

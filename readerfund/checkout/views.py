@@ -208,13 +208,11 @@ def _answer(outcome: services.CheckoutOutcome, *, locale: str) -> JsonResponse:
             "method": contribution.payment_method_type,
         }
         return JsonResponse(body)
-    # Failed: this contribution is finished; a fresh key lets the reader try another card at once.
-    return _error(
-        outcome.error_key or "generic",
-        message(outcome.error_key or "generic", locale=locale),
-        402,
-        next_request_key=services.request_key_new(),
-    )
+    # Failed: this contribution is finished; a fresh key lets the reader try another card at once. Not
+    # while a create may have reached Stripe unanswered: a fresh key there could charge a second time.
+    unsettled = contribution.status not in services.DEAD and contribution.provider_attempted_at is not None
+    extra = {} if unsettled else {"next_request_key": services.request_key_new()}
+    return _error(outcome.error_key or "generic", message(outcome.error_key or "generic", locale=locale), 402, **extra)
 
 
 @require_POST

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 import time
 from typing import Any
@@ -10,6 +11,7 @@ import pytest
 
 from readerfund.checkout import services
 from readerfund.checkout.validation import CheckoutProblem, checkout_request_parse
+from readerfund.core.money import Money
 from readerfund.payments import gateway, ledger
 from readerfund.payments.models import Contribution, ConversionCount, Payment
 from tests.checkout import stripe_browser as browser
@@ -446,3 +448,36 @@ def test_a_subscription_whose_first_payment_fails_is_not_left_incomplete(localst
     assert contribution.status == Contribution.Status.FAILED
     subscription = gateway.subscription_get(subscription_id=contribution.provider_subscription_id)
     assert subscription.status == "canceled"
+
+
+def test_a_saved_checkout_left_at_3d_secure_then_a_new_amount_starts_afresh(
+    localstripe: str, demo_newsroom: Any
+) -> None:
+    """The tab kept its request key across a reload; the reader left 3-D Secure unfinished and now chose
+    another amount. Nothing was charged for the first, so the page gets a fresh key, not the old plan."""
+    request = _request(demo_newsroom, frequency="monthly", amount=500)
+    started = services.contribution_start(newsroom=demo_newsroom, request=request)
+    browser.card_set_up(started.client_secret, browser.THREE_D_SECURE)
+    assert services.contribution_pay(contribution=started.contribution).state == "action"
+    same = services.contribution_start(newsroom=demo_newsroom, request=request)
+    assert same.state == "pay"
+    other = dataclasses.replace(request, money=Money(900, "USD"))
+    with pytest.raises(CheckoutProblem) as problem:
+        services.contribution_start(newsroom=demo_newsroom, request=other)
+    assert (problem.value.code, problem.value.status) == ("earlier_unfinished", 409)
+    assert problem.value.extra["next_request_key"] != request.request_key
+    assert Contribution.objects.get(id=started.contribution.id).amount == 500
+
+
+def test_a_saved_checkout_that_was_paid_is_not_paid_again_for_a_new_amount(
+    localstripe: str, demo_newsroom: Any
+) -> None:
+    request = _request(demo_newsroom, amount=500)
+    started = services.contribution_start(newsroom=demo_newsroom, request=request)
+    browser.card_set_up(started.client_secret)
+    assert services.contribution_pay(contribution=started.contribution).state == "done"
+    again = services.contribution_start(
+        newsroom=demo_newsroom, request=dataclasses.replace(request, money=Money(900, "USD"))
+    )
+    assert again.state == "done"
+    assert len(browser.charges_for(request.request_key)) == 1
