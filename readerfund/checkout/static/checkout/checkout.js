@@ -148,7 +148,9 @@
 
   function pay() { return post(config.pay_url, { request_key: requestKey, locale: config.locale }); }
 
-  async function handle(answer, actions) {
+  // actions: 3-D Secure prompts shown; waits: "pay" answers (the checkout busy elsewhere) waited out.
+  async function handle(answer, actions, waits) {
+    waits = waits || 0;
     if (answer.error) {
       if (answer.error.next_request_key) { keep(answer.error.next_request_key); }
       // "Please reload": the server can't use this key, so the reload must not bring it back.
@@ -165,18 +167,21 @@
     if (answer.state === "setup") {
       var result = await setUp(answer.client_secret);
       if (result && result.error) { showError(stripeErrorText(result.error), "payment"); return; }
-      return handle(await pay(), actions);
+      return handle(await pay(), actions, waits);
     }
     if (answer.state === "pay") {
-      if (actions >= 3) { showError(messages.generic, ""); return; }
-      return handle(await pay(), actions + 1);
+      // "pay": another request of this checkout is still talking to Stripe (a double click, a reload),
+      // or an earlier one must be finished first. Ask again shortly; the server never charges twice.
+      if (waits >= 12) { showError(messages.unconfirmed, ""); return; }
+      if (waits > 0) { await new Promise(function (resolve) { setTimeout(resolve, 1000); }); }
+      return handle(await pay(), actions, waits + 1);
     }
     if (answer.state === "action") {
       if (actions >= 3) { showError(messages.authentication_failed, "payment"); return; }
       statusEl.textContent = messages.authenticating;
       await stripe.confirmCardPayment(answer.client_secret);
       statusEl.textContent = messages.working;
-      return handle(await pay(), actions + 1);
+      return handle(await pay(), actions + 1, waits);
     }
     showError(messages.generic, "");
   }
