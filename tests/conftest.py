@@ -70,6 +70,7 @@ def localstripe(localstripe_server: str, settings: Any) -> Iterator[str]:
     from readerfund.payments.accounts import default_account
 
     settings.STRIPE_API_BASE = localstripe_server
+    settings.STRIPE_EMULATOR = True
     settings.STRIPE_JS_URL = f"{localstripe_server}/js.stripe.com/v3/"
     with gateway.account_use(default_account()):
         yield localstripe_server

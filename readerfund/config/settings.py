@@ -156,6 +156,9 @@ STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "pk_test_readerfund_local
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_readerfund_local")
 # Empty means Stripe itself; the demo and tests point these at localstripe.
 STRIPE_API_BASE = env("STRIPE_API_BASE", "")
+# The API at STRIPE_API_BASE is localstripe: the gateway leaves out the parameters it refuses and uses
+# the event's copy of a dispute (it has no disputes API). On by default wherever STRIPE_API_BASE is set.
+STRIPE_EMULATOR = env_bool("STRIPE_EMULATOR", bool(STRIPE_API_BASE))
 STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 
 # --- e-mail --------------------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def payment_intent_create(
     }
     if customer_id:
         params["customer"] = customer_id
-    if statement_descriptor and not account_current().emulated:
+    if statement_descriptor and not account_current().emulator:
         # Stripe takes the suffix on card PaymentIntents; localstripe's PaymentIntent rejects the field.
         params["statement_descriptor_suffix"] = statement_descriptor[:22]
     client = stripe_client()
@@ -98,7 +98,7 @@ def payment_intent_find(*, metadata_key: str, metadata_value: str) -> GatewayInt
         return None
     client = stripe_client()
     with provider_errors():
-        if not account_current().emulated:
+        if not account_current().emulator:
             query = f"metadata['{metadata_key}']:'{metadata_value}'"
             found = client.v1.payment_intents.search(params={"query": query, "limit": 1, "expand": _LIST_EXPAND})
             return intent_from(found.data[0]) if found.data else None
@@ -166,6 +166,6 @@ def dispute_get(*, dispute_id: str) -> GatewayDispute | None:
         with provider_errors():
             return dispute_from(read(path("disputes", dispute_id)))
     except GatewayNotFound:
-        if account_current().emulated:
+        if account_current().emulator:
             return None
         raise
