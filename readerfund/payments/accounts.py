@@ -38,8 +38,10 @@ class ProviderAccount:
 
     @property
     def fingerprint(self) -> str:
-        """Tells accounts apart in caches and logs without revealing the key."""
-        return hashlib.sha256(f"{self.secret_key}\x00{self.api_base}".encode()).hexdigest()[:12]
+        """Tells accounts apart in caches and logs without revealing the key. With Connect, one platform key
+        serves many connected accounts: each is its own account, and the gateway caches a client per one."""
+        seen = f"{self.secret_key}\x00{self.api_base}\x00{self.connected_account}"
+        return hashlib.sha256(seen.encode()).hexdigest()[:12]
 
 
 def default_account() -> ProviderAccount:

@@ -18,18 +18,23 @@ FAILS_WHEN_CHARGED = "4000000000000341"
 DECLINED_AT_ATTACH = "4000000000000002"
 
 
-def client() -> stripe.StripeClient:
-    return stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses={"api": settings.STRIPE_API_BASE})
+def client(*, base_url: str = "", secret_key: str = "") -> stripe.StripeClient:
+    """The SDK at the deployment's account, or at another (a newsroom with a Stripe account of its own)."""
+    return stripe.StripeClient(
+        secret_key or settings.STRIPE_SECRET_KEY, base_addresses={"api": base_url or settings.STRIPE_API_BASE}
+    )
 
 
-def card_set_up(client_secret: str, number: str = GOOD) -> None:
-    """confirmCardSetup: the card becomes a PaymentMethod on the SetupIntent (3-D Secure confirmed)."""
+def card_set_up(client_secret: str, number: str = GOOD, *, base_url: str = "", secret_key: str = "") -> None:
+    """confirmCardSetup: the card becomes a PaymentMethod on the SetupIntent (3-D Secure confirmed).
+    `base_url`, `secret_key`: the account the SetupIntent was made at, when it is not the deployment's."""
     setup_id = client_secret.split("_secret_")[0]
     card = {"number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
     params: Any = {"payment_method_data": {"type": "card", "card": card}}
-    setup = client().v1.setup_intents.confirm(setup_id, params=params)
+    sdk = client(base_url=base_url, secret_key=secret_key)
+    setup = sdk.v1.setup_intents.confirm(setup_id, params=params)
     if setup.status == "requires_action":
-        client().v1.setup_intents.confirm(setup_id)
+        sdk.v1.setup_intents.confirm(setup_id)
 
 
 def iban_set_up(client_secret: str, iban: str) -> None:
