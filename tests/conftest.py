@@ -9,6 +9,7 @@ import email
 import os
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -74,6 +75,42 @@ def localstripe(localstripe_server: str, settings: Any) -> Iterator[str]:
     settings.STRIPE_JS_URL = f"{localstripe_server}/js.stripe.com/v3/"
     with gateway.account_use(default_account()):
         yield localstripe_server
+
+
+@pytest.fixture
+def emulator_webhooks(localstripe: str, live_server: Any) -> Iterator[Any]:
+    """Register newsrooms' webhook endpoints at the session's localstripe as `readerfund demo` does, pointed
+    at this test's live server: `emulator_webhooks(newsroom, ...)` returns the URLs.
+
+    localstripe cannot forget an endpoint: afterwards each is pointed at nothing, or a later test's events
+    would be posted to a server that is gone (or, worse, to the next test's)."""
+    from readerfund.demo.stripe_webhooks import (
+        webhook_endpoint_id,
+        webhook_endpoint_register,
+        webhook_endpoints_register,
+    )
+
+    slugs: list[str] = []
+
+    def register(*newsrooms: Any) -> list[str]:
+        if not slugs:
+            # localstripe sends each event a second after the change, to the endpoints registered then: let
+            # the events of earlier tests go out first, so no delivery races this test on SQLite.
+            time.sleep(1.5)
+        slugs.extend(newsroom.slug for newsroom in newsrooms)
+        return webhook_endpoints_register(stripe_base=localstripe, site_url=live_server.url, newsrooms=newsrooms)
+
+    try:
+        yield register
+    finally:
+        for slug in slugs:
+            webhook_endpoint_register(
+                stripe_base=localstripe,
+                endpoint_id=webhook_endpoint_id(slug),
+                url="http://127.0.0.1:9/",
+                secret="whsec_unused",
+                events=["readerfund.never"],
+            )
 
 
 # --- e-mail ----------------------------------------------------------------------------------------

@@ -44,8 +44,15 @@ PAGE: dict[str, dict[str, str]] = {
         "thanks_one_off": "We received your contribution of {amount}.",
         "thanks_monthly": "Your monthly contribution of {amount} has started.",
         "thanks_annual": "Your annual contribution of {amount} has started.",
-        "thanks_pending": "Your contribution of {amount} is being processed. We'll confirm it by e-mail if you asked.",
+        "thanks_pending": "Your contribution of {amount} is being processed.",
+        "thanks_pending_debit": (
+            "Your direct debit of {amount} is being processed. It takes a few working days to go through."
+        ),
+        "thanks_pending_debit_failure": (
+            "If it does not go through, nothing is taken and we will let you know by e-mail."
+        ),
         "thanks_receipt": "A receipt is on its way to your inbox.",
+        "thanks_receipt_later": "We will e-mail your receipt once the payment has gone through.",
         "thanks_back": "Back to the article",
         "thanks_unknown": "We could not find this contribution. If you were charged, your receipt has the details.",
         "refused_title": "We could not accept this card",
@@ -101,8 +108,15 @@ PAGE: dict[str, dict[str, str]] = {
         "thanks_one_off": "Мы получили ваш взнос: {amount}.",
         "thanks_monthly": "Ваш ежемесячный взнос {amount} оформлен.",
         "thanks_annual": "Ваш ежегодный взнос {amount} оформлен.",
-        "thanks_pending": "Ваш взнос {amount} обрабатывается. Мы подтвердим его письмом, если вы просили.",
+        "thanks_pending": "Ваш взнос {amount} обрабатывается.",
+        "thanks_pending_debit": (
+            "Списание {amount} по прямому дебетованию обрабатывается. Банку на это нужно несколько рабочих дней."
+        ),
+        "thanks_pending_debit_failure": (
+            "Если списание не пройдёт, деньги не спишутся, а мы сообщим вам об этом письмом."
+        ),
         "thanks_receipt": "Квитанция уже в пути на вашу почту.",
+        "thanks_receipt_later": "Квитанцию пришлём письмом, когда платёж пройдёт.",
         "thanks_back": "Вернуться к статье",
         "thanks_unknown": "Мы не нашли этот взнос. Если деньги списаны, подробности — в квитанции.",
         "refused_title": "Мы не можем принять эту карту",

@@ -37,7 +37,7 @@ from readerfund.core.money import Money
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.accounts import account_for
-from readerfund.payments.models import Contribution
+from readerfund.payments.models import Contribution, Frequency
 from readerfund.payments.provider import GatewayError, GatewayUnavailable, PaymentDeclined
 
 logger = logging.getLogger(__name__)
@@ -247,28 +247,44 @@ def _contribution_by_key(newsroom: Newsroom, request_key: str) -> Contribution |
     return Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
 
 
+def _thanks_lines(t: dict[str, str], contribution: Contribution | None) -> list[str]:
+    """What the thank-you page says: only what is true now. A SEPA debit takes days and may still fail, so
+    a pending one promises neither the money nor a receipt yet."""
+    if contribution is None:
+        return [t["thanks_unknown"]]
+    amount = contribution.money.display()
+    status = contribution.status
+    finished = status in services.FINISHED
+    if finished:
+        lines = [t[f"thanks_{contribution.frequency}"].replace("{amount}", amount)]
+    elif status == Contribution.Status.PENDING and contribution.payment_method_type == "sepa_debit":
+        lines = [t["thanks_pending_debit"].replace("{amount}", amount)]
+        # Only a one-off's failed debit is e-mailed (payments/notices.py payment_failed_notify).
+        if contribution.frequency == Frequency.ONE_OFF:
+            lines.append(t["thanks_pending_debit_failure"])
+    elif status in (Contribution.Status.PENDING, Contribution.Status.REQUIRES_ACTION):
+        lines = [t["thanks_pending"].replace("{amount}", amount)]
+    else:
+        return [t["thanks_unknown"]]
+    if contribution.receipt_requested:
+        lines.append(t["thanks_receipt"] if finished else t["thanks_receipt_later"])
+    return lines
+
+
 @require_GET
 def checkout_thanks(request: HttpRequest, slug: str, request_key: str) -> HttpResponse:
     newsroom = _newsroom(slug)
     contribution = _contribution_by_key(newsroom, request_key)
     locale = contribution.locale if contribution else locale_pick(request.GET.get("locale"), newsroom)
     t = page_copy(locale, newsroom=newsroom.name)
-    text = t["thanks_unknown"]
-    if contribution is not None:
-        amount = contribution.money.display()
-        if contribution.status in services.FINISHED:
-            text = t[f"thanks_{contribution.frequency}"].replace("{amount}", amount)
-        elif contribution.status in (Contribution.Status.PENDING, Contribution.Status.REQUIRES_ACTION):
-            text = t["thanks_pending"].replace("{amount}", amount)
     supported = contribution is not None and contribution.status not in services.DEAD
     return_url = contribution.return_url if contribution else ""
     context = {
         "newsroom": newsroom,
         "t": t,
         "locale": locale,
-        "text": text,
+        "lines": _thanks_lines(t, contribution),
         "supported": supported,
-        "receipt": bool(contribution and contribution.receipt_requested and supported),
         "back_url": f"{return_url}#readerfund-supporter" if return_url and supported else return_url,
         "storage_key": f"readerfund:{newsroom.slug}:supporter",
     }

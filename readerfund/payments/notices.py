@@ -1,10 +1,13 @@
-"""E-mails the ledger sends a supporter about their own money: a renewal that waits for 3-D Secure.
+"""E-mails the ledger sends a supporter about their own money: a renewal that waits for 3-D Secure, and a
+direct debit that failed after the checkout had already thanked them.
 
-Neutral like the receipt (payments/receipts.py): the subject names no outlet. The link is signed and
-single-purpose: it opens a page of ours that completes that one invoice's authentication.
+Neutral like the receipt (payments/receipts.py): the subject names no outlet. The renewal's link is signed
+and single-purpose: it opens a page of ours that completes that one invoice's authentication.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
@@ -55,5 +58,47 @@ def renewal_action_notify(*, contribution: Contribution, invoice_id: str) -> boo
         },
         locale=contribution.locale,
         message_key=f"renewal-action-{invoice_id}"[:150],
+    )
+    return True
+
+
+def checkout_again_url(*, contribution: Contribution) -> str:
+    """The newsroom's checkout with this contribution's choices filled in, to try again with another account
+    or a card. The campaign and variant make their amounts and currencies (EUR for a SEPA debit) available."""
+    query = {
+        "locale": contribution.locale,
+        "frequency": contribution.frequency,
+        "currency": contribution.currency,
+        "amount": str(contribution.amount),
+    }
+    if contribution.campaign_id:
+        query["campaign"] = str(contribution.campaign_id)
+    if contribution.variant_id:
+        query["variant"] = str(contribution.variant_id)
+    if contribution.return_url:
+        query["return"] = contribution.return_url
+    return settings.SITE_URL + reverse("checkout-page", args=[contribution.newsroom.slug]) + "?" + urlencode(query)
+
+
+def payment_failed_notify(*, contribution: Contribution) -> bool:
+    """Queue, once per contribution, the e-mail saying that a direct debit did not go through, that nothing
+    was taken, and how to try again. The thank-you page promised it; the ledger calls this inside the
+    transaction that moved the contribution from pending to failed."""
+    supporter = contribution.supporter
+    if not supporter.email or supporter.erased_at is not None:
+        return False
+    email_queue(
+        newsroom=contribution.newsroom,
+        to=supporter.email,
+        template="payment_failed",
+        context={
+            "amount": Money(contribution.amount, contribution.currency).display(),
+            "frequency": contribution.frequency,
+            "url": checkout_again_url(contribution=contribution),
+            "name": supporter.name,
+            "reference": supporter.reference,
+        },
+        locale=contribution.locale,
+        message_key=f"payment-failed-{contribution.id}",
     )
     return True

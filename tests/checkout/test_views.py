@@ -189,11 +189,54 @@ def test_start_then_pay_over_json(client: Client, demo_newsroom: Any, localstrip
     thanks = client.get(paid["redirect"])
     html = thanks.content.decode()
     assert "We received your contribution of £7.50." in html
+    assert "A receipt is on its way to your inbox." in html
     assert 'href="http://testserver/demo/#readerfund-supporter"' in html
     assert "readerfund:demo:supporter" in html
     # A double submit of the finished checkout answers with the same thank-you page.
     again = _post(client, "/support/demo/start", body).json()
     assert again == {"state": "done", "redirect": paid["redirect"]}
+
+
+@pytest.mark.parametrize(
+    ("locale", "said", "not_said"),
+    [
+        (
+            "en",
+            [
+                "Your direct debit of €9 is being processed. It takes a few working days to go through.",
+                "If it does not go through, nothing is taken and we will let you know by e-mail.",
+                "We will e-mail your receipt once the payment has gone through.",
+            ],
+            ["A receipt is on its way", "We received", "has started"],
+        ),
+        (
+            "ru",
+            [
+                "Списание €9 по прямому дебетованию обрабатывается. Банку на это нужно несколько рабочих дней.",
+                "Если списание не пройдёт, деньги не спишутся, а мы сообщим вам об этом письмом.",
+                "Квитанцию пришлём письмом, когда платёж пройдёт.",
+            ],
+            ["Квитанция уже в пути", "Мы получили"],
+        ),
+    ],
+)
+def test_thanks_for_a_debit_still_processing_promises_neither_the_money_nor_the_receipt(
+    client: Client, demo_newsroom: Any, localstripe: str, locale: str, said: list[str], not_said: list[str]
+) -> None:
+    body = _body(
+        demo_newsroom, frequency="one_off", amount=900, currency="EUR", method="sepa_debit", locale=locale, receipt=True
+    )
+    started = _post(client, "/support/demo/start", body).json()
+    assert (started["state"], started["method"]) == ("setup", "sepa_debit")
+    browser.iban_set_up(started["client_secret"], "DE62370400440532013001")  # fails days later (here: 0.5 s)
+    paid = _post(client, "/support/demo/pay", {"request_key": body["request_key"]}).json()
+    assert paid["state"] == "processing"
+    assert Contribution.objects.get(request_key=body["request_key"]).status == Contribution.Status.PENDING
+    text = re.sub(r"\s+", " ", client.get(paid["redirect"]).content.decode())
+    for sentence in said:
+        assert sentence in text
+    for sentence in not_said:
+        assert sentence not in text
 
 
 def test_declined_answer_carries_a_fresh_request_key(client: Client, demo_newsroom: Any, localstripe: str) -> None:

@@ -1,4 +1,4 @@
-"""`readerfund demo`: migrate, seed, start localstripe and serve under granian until Ctrl-C."""
+"""`readerfund demo`: migrate, seed, start localstripe (sending its events to us) and serve under granian."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from readerfund.demo import processes
+from readerfund.demo.stripe_webhooks import emulated_newsrooms, webhook_endpoints_register
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -41,6 +42,7 @@ class Command(BaseCommand):
         settings.DEMO = True
         call_command("migrate", interactive=False, verbosity=0)
         settings.SITE_URL = site_url
+        settings.STRIPE_API_BASE = stripe_base  # as the children see it: the newsrooms' accounts are the emulator
         call_command("seed_demo")
         children = []
         # Ctrl-C and `kill` both stop every child; SIGINT is set explicitly because a shell
@@ -50,6 +52,7 @@ class Command(BaseCommand):
         try:
             children.append(processes.start_localstripe(stripe_port, log=settings.VAR_DIR / "localstripe.log"))
             self.stdout.write(f"Stripe emulator (localstripe) on {stripe_base}")
+            self.webhooks_register(stripe_base=stripe_base, site_url=site_url)
             children += self.start_extras(env)
             children.append(processes.start_granian(port, env=env))
             self.stdout.write(self.style.SUCCESS(f"readerfund demo on {site_url}/demo/  (Ctrl-C stops it)"))
@@ -61,6 +64,12 @@ class Command(BaseCommand):
         finally:
             for child in reversed(children):
                 processes.stop(child)
+
+    def webhooks_register(self, *, stripe_base: str, site_url: str) -> None:
+        """The emulator posts its events to the site, as Stripe does once a newsroom registers its endpoint."""
+        newsrooms = emulated_newsrooms(stripe_base=stripe_base)
+        for url in webhook_endpoints_register(stripe_base=stripe_base, site_url=site_url, newsrooms=newsrooms):
+            self.stdout.write(f"Stripe emulator sends its events to {url}")
 
     def start_extras(self, env: dict[str, str]) -> list:
         """Hook for the demo's other processes (SMTP sink, task worker)."""
