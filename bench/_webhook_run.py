@@ -14,7 +14,10 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
+
+from bench._webhook_requests import MAX_REQUESTS_PER_EVENT, RequestCount, requests_table
 
 # Ingest must keep at least this share of the rate of storing alone (the HTTP stack and the signature
 # check cost the rest). Processing reads 1-4 objects from Stripe per event and writes the ledger in
@@ -62,12 +65,15 @@ def _contributions(newsroom: Any, world: Any) -> None:
     )
 
 
-def _ingest(client: Any, deliveries: list[tuple[bytes, str]]) -> tuple[float, Counter[int]]:
+def _ingest(client: Any, newsroom: Any, deliveries: list[tuple[bytes, str]]) -> tuple[float, Counter[int]]:
     statuses: Counter[int] = Counter()
     started = time.perf_counter()
     for body, signature in deliveries:
         response = client.post(
-            "/webhooks/stripe", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature
+            f"/webhooks/stripe/{newsroom.slug}",
+            data=body,
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=signature,
         )
         statuses[response.status_code] += 1
     return time.perf_counter() - started, statuses
@@ -106,7 +112,7 @@ def _totals(expected: Any) -> str:
     return ", ".join(f"{currency} {amount / 100:.2f}" for currency, amount in sorted(totals.items()))
 
 
-def _store_only(bodies: list[bytes]) -> float:
+def _store_only(newsroom: Any, bodies: list[bytes]) -> float:
     """Baseline: the same deliveries stored and enqueued by calling the service (no HTTP, no signature)."""
     from django_tasks_db.models import DBTaskResult
 
@@ -118,7 +124,7 @@ def _store_only(bodies: list[bytes]) -> float:
         event["id"] = "baseline_" + event["id"]
     started = time.perf_counter()
     for event in events:
-        webhook_event_store(event=event)
+        webhook_event_store(newsroom=newsroom, event=event)
     seconds = time.perf_counter() - started
     WebhookEvent.objects.filter(event_id__startswith="baseline_").delete()
     DBTaskResult.objects.all().delete()
@@ -140,21 +146,32 @@ def _bare_reads(client_stripe: Any, events: list[dict[str, Any]]) -> float:
     return time.perf_counter() - started
 
 
-def _process(workers: int) -> float:
-    """The real task path: `readerfund db_worker --batch`, in `workers` processes."""
-    started = time.perf_counter()
-    command = [sys.executable, "-m", "readerfund.cli", "db_worker", "--batch", "--no-startup-delay", "--interval", "0"]
-    # The worker logs every task at INFO; keep its output for a failure only.
-    with contextlib.ExitStack() as stack:
-        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(workers)]
-        running = [subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT) for log in logs]
-        failed = [process.wait() for process in running]
-        if any(failed):
-            for log in logs:
-                log.seek(0)
-                print(log.read().decode(errors="replace")[-3000:])
-            raise RuntimeError(f"db_worker exited with {failed}")
-    return time.perf_counter() - started
+def _process(workers: int) -> tuple[float, RequestCount]:
+    """The real task path: `readerfund db_worker --batch`, in `workers` processes, each counting the Stripe
+    requests its handlers send (bench/_webhook_worker.py)."""
+    worker = [sys.executable, "-m", "bench._webhook_worker"]
+    arguments = ["db_worker", "--batch", "--no-startup-delay", "--interval", "0"]
+    count = RequestCount()
+    with tempfile.TemporaryDirectory(prefix="readerfund-bench-counts-") as folder:
+        counts = [Path(folder) / f"worker-{index}.json" for index in range(workers)]
+        started = time.perf_counter()
+        # The worker logs every task at INFO; keep its output for a failure only.
+        with contextlib.ExitStack() as stack:
+            logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(workers)]
+            running = [
+                subprocess.Popen([*worker, str(path), *arguments], stdout=log, stderr=subprocess.STDOUT)
+                for path, log in zip(counts, logs, strict=True)
+            ]
+            failed = [process.wait() for process in running]
+            seconds = time.perf_counter() - started
+            if any(failed):
+                for log in logs:
+                    log.seek(0)
+                    print(log.read().decode(errors="replace")[-3000:])
+                raise RuntimeError(f"db_worker exited with {failed}")
+        for path in counts:
+            count.add(RequestCount.load(path))
+    return seconds, count
 
 
 def run(*, events: int, duplicate_share: float, secret: str) -> int:
@@ -195,8 +212,8 @@ def run(*, events: int, duplicate_share: float, secret: str) -> int:
     client = Client()
     _bare(client, 50)  # warm-up: URL resolver, middleware, connections
     bare_rate = BASELINE_SAMPLE / _bare(client, BASELINE_SAMPLE)
-    store_rate = min(len(chosen), BASELINE_SAMPLE) / _store_only(chosen[:BASELINE_SAMPLE])
-    ingest_seconds, statuses = _ingest(client, deliveries)
+    store_rate = min(len(chosen), BASELINE_SAMPLE) / _store_only(newsroom, chosen[:BASELINE_SAMPLE])
+    ingest_seconds, statuses = _ingest(client, newsroom, deliveries)
     stored = WebhookEvent.objects.count()
     ingest_rate = len(deliveries) / ingest_seconds
     print(
@@ -209,7 +226,7 @@ def run(*, events: int, duplicate_share: float, secret: str) -> int:
 
     sample = world.events[:BASELINE_SAMPLE]
     read_rate = len(sample) / _bare_reads(client_stripe, sample)
-    process_seconds = _process(workers)
+    process_seconds, requests = _process(workers)
     outcomes = Counter(WebhookEvent.objects.values_list("status", flat=True))
     process_rate = stored / process_seconds
     print(
@@ -217,6 +234,13 @@ def run(*, events: int, duplicate_share: float, secret: str) -> int:
         f"(db_worker x{workers}); baseline one bare localstripe read per event {read_rate:.0f}/s -> ratio "
         f"{process_rate / read_rate:.2f} (target >= {MIN_PROCESS_RATIO}); outcomes {dict(outcomes)}"
     )
+    waited = sum(requests.seconds.values()) / (process_seconds * workers)
+    print(
+        f"stripe:  {sum(requests.requests.values())} HTTP requests for {sum(requests.events.values())} events "
+        f"= {requests.average:.2f} per event (target <= {MAX_REQUESTS_PER_EVENT}); the workers spent "
+        f"{waited:.0%} of their time waiting for them. By event type:"
+    )
+    print("\n".join(requests_table(requests)))
 
     problems = _ledger_check(newsroom, world.expected)
     if statuses != Counter({200: len(deliveries)}) or stored != len(bodies):
@@ -230,5 +254,9 @@ def run(*, events: int, duplicate_share: float, secret: str) -> int:
             f"ledger:  exact - {len(world.expected.payments)} payments, net {_totals(world.expected)}, "
             f"contributions {dict(world.expected.statuses)}"
         )
-    missed = ingest_rate / store_rate < MIN_INGEST_RATIO or process_rate / read_rate < MIN_PROCESS_RATIO
+    missed = (
+        ingest_rate / store_rate < MIN_INGEST_RATIO
+        or process_rate / read_rate < MIN_PROCESS_RATIO
+        or requests.average > MAX_REQUESTS_PER_EVENT
+    )
     return 1 if problems or missed else 0

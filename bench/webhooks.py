@@ -4,8 +4,10 @@ Ingest (verify the signature, store once, enqueue) goes through Django's full re
 test client; its baseline, measured in the same run, is the same store-and-enqueue called directly (and,
 for scale, the bare no-op endpoint). Processing is the real task code path: `db_worker --batch`
 running webhook_event_process, which reads each object's current state from a localstripe started for
-the bench; its baseline is one bare read per event from the same localstripe. The ledger is then
-compared with what the bench made at localstripe: every payment, amount, refund and status.
+the bench; its baseline is one bare read per event from the same localstripe. Each worker counts the
+HTTP requests its handlers send to Stripe, by event type (bench/_webhook_requests.py): the ledger should
+need at most two per event on average. The ledger is then compared with what the bench made at
+localstripe: every payment, amount, refund and status.
 
 PostgreSQL (a database of its own, created and dropped) unless it is unreachable, then SQLite.
 Targets in bench/_webhook_run.py; the ledger must be exact.
