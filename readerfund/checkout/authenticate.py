@@ -8,7 +8,6 @@ scanners follow links); Stripe.js asks the bank, then a POST has our server read
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -16,7 +15,7 @@ from django.views.decorators.http import require_http_methods
 from readerfund.checkout.copy import page_copy
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway, ledger
-from readerfund.payments.accounts import account_for
+from readerfund.payments.accounts import account_for, stripe_js_url
 from readerfund.payments.models import Contribution
 from readerfund.payments.notices import renewal_action_read
 from readerfund.payments.provider import GatewayError
@@ -82,7 +81,7 @@ def renewal_authenticate(request: HttpRequest, slug: str, token: str) -> HttpRes
             "text": text,
             "client_secret": intent.client_secret,
             "config": config,
-            "stripe_js_url": settings.STRIPE_JS_URL,
+            "stripe_js_url": stripe_js_url(account),
         },
     )
     response["Cache-Control"] = "no-store"

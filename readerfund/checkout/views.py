@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.db import OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -36,7 +35,7 @@ from readerfund.core.http import ApiError, json_body
 from readerfund.core.money import Money
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
-from readerfund.payments.accounts import account_for
+from readerfund.payments.accounts import account_for, stripe_js_url
 from readerfund.payments.models import Contribution, Frequency
 from readerfund.payments.provider import GatewayError, GatewayUnavailable, PaymentDeclined
 
@@ -122,6 +121,7 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
         context: dict[str, Any] = {"t": page_copy(locale, newsroom=""), "locale": locale}
         return render(request, "checkout/not_found.html", context, status=404)
     locale = locale_pick(query.get("locale"), newsroom)
+    account = account_for(newsroom)
     campaign, variant = variant_for(newsroom, query.get("campaign"), query.get("variant"))
     rules = rules_for_variant(newsroom, variant)
     frequency, currency, amount = amounts.initial_choice(
@@ -155,7 +155,7 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
         "currency": currency,
         "amount": amount,
         "options": options,
-        "publishable_key": account_for(newsroom).publishable_key,
+        "publishable_key": account.publishable_key,
         "start_url": reverse("checkout-start", args=[newsroom.slug]),
         "pay_url": reverse("checkout-pay", args=[newsroom.slug]),
         "messages": script_messages(locale),
@@ -169,7 +169,7 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
         "frequency_choices": [(f, t[f]) for f in amounts.FREQUENCIES],
         "currencies": rules.currencies,
         "frequencies": amounts.FREQUENCIES,
-        "stripe_js_url": settings.STRIPE_JS_URL,
+        "stripe_js_url": stripe_js_url(account),
     }
     response = render(request, "checkout/page.html", context)
     # Each render carries its own request_key: never serve one from a cache.

@@ -75,3 +75,11 @@ def account_for(newsroom: Newsroom) -> ProviderAccount:
         # Only the tests and the demo point a newsroom at an API of their own, and it is localstripe.
         emulator=bool(newsroom.stripe_api_base) or settings.STRIPE_EMULATOR,
     )
+
+
+def stripe_js_url(account: ProviderAccount) -> str:
+    """Where the page loads Stripe.js for this account: js.stripe.com for Stripe (STRIPE_JS_URL), or the
+    emulator's own stand-in, which confirms cards at that emulator."""
+    if account.emulator and account.api_base:
+        return f"{account.api_base}/js.stripe.com/v3/"
+    return str(settings.STRIPE_JS_URL)

@@ -137,17 +137,32 @@ def webhook_event_process(*, event_row_id: int) -> str:
         row.status = WebhookEvent.Status.IGNORED
         row.error = f"No handler for {row.type}."
     else:
+        concerned: bool | None
         try:
             with gateway.account_use(account_for(row.newsroom)):
                 concerned = handler(row.newsroom, row.payload)
+        except gateway.GatewayNotFound as exc:
+            # The newsroom's account has no such object: the event was signed with this endpoint's secret
+            # but is about another account (a signing secret and keys from different accounts). Retrying
+            # cannot help; the row says what to check.
+            logger.warning(
+                "webhook event %s (%s): object not in %s's account", row.event_id, row.type, row.newsroom.slug
+            )
+            row.status = WebhookEvent.Status.IGNORED
+            row.error = (
+                f"Not found in this newsroom's Stripe account ({exc}). Check that the endpoint's signing secret "
+                "and the newsroom's keys belong to the same account."
+            )[:ERROR_MAX_CHARS]
+            concerned = None
         except Exception as exc:  # recorded on the row for the newsroom's admin; reconcile repairs later
             logger.exception("webhook event %s (%s) failed", row.event_id, row.type)
             row.status = WebhookEvent.Status.FAILED
             row.error = f"{type(exc).__name__}: {exc}"[:ERROR_MAX_CHARS]
         else:
-            row.status = WebhookEvent.Status.PROCESSED if concerned else WebhookEvent.Status.IGNORED
-            if not concerned:
-                row.error = "Not one of our contributions."
+            if concerned is not None:
+                row.status = WebhookEvent.Status.PROCESSED if concerned else WebhookEvent.Status.IGNORED
+                if not concerned:
+                    row.error = "Not one of our contributions."
     row.processed_at = timezone.now()
     row.save(update_fields=["status", "error", "attempts", "processed_at"])
     return row.status

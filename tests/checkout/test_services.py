@@ -481,3 +481,32 @@ def test_a_saved_checkout_that_was_paid_is_not_paid_again_for_a_new_amount(
     )
     assert again.state == "done"
     assert len(browser.charges_for(request.request_key)) == 1
+
+
+@pytest.mark.parametrize(
+    ("frequency", "signal"),
+    [("monthly", "invoice_failed"), ("monthly", "first_payment_expired"), ("one_off", "declined")],
+)
+def test_a_direct_debit_that_fails_after_the_reader_left_writes_to_them_once(
+    demo_newsroom: Any, frequency: str, signal: str
+) -> None:
+    """Stripe keeps a first SEPA payment `processing` for days, then fails it (invoice.payment_failed, then
+    incomplete_expired). localstripe instead activates the plan at once and deletes it when the debit
+    fails, so this drives the one status writer with what Stripe would say."""
+    from readerfund.notifications.models import OutboxMessage
+    from readerfund.payments.transitions import Signal
+
+    contribution = Contribution.objects.create(
+        newsroom=demo_newsroom,
+        supporter=services.supporter_for(newsroom=demo_newsroom, email="debit@example.org", name="", locale="ru"),
+        frequency=frequency,
+        amount=500,
+        currency="EUR",
+        payment_method_type="sepa_debit",
+        request_key=secrets.token_urlsafe(24),
+    )
+    for _ in range(2):
+        ledger.contribution_status_apply(contribution_id=contribution.id, signal=Signal(signal), reason="debit_failed")
+    contribution.refresh_from_db()
+    assert contribution.status == Contribution.Status.FAILED
+    assert OutboxMessage.objects.filter(template="payment_failed").count() == 1

@@ -10,9 +10,8 @@ from readerfund.payments.ledger.matching import contribution_for_intent
 from readerfund.payments.ledger.records import failure_reason, payment_record, when
 from readerfund.payments.ledger.status import contribution_status_apply
 from readerfund.payments.models import Contribution
-from readerfund.payments.notices import payment_failed_notify
 from readerfund.payments.provider import GatewayIntent
-from readerfund.payments.transitions import Signal, Status, intent_signal
+from readerfund.payments.transitions import Signal, intent_signal
 
 
 def contribution_apply_intent(*, contribution: Contribution, intent: GatewayIntent) -> Contribution:
@@ -36,11 +35,7 @@ def contribution_apply_intent(*, contribution: Contribution, intent: GatewayInte
         if signal is None:
             contribution.refresh_from_db()
             return contribution
-        was = Contribution.objects.select_for_update().values_list("status", flat=True).get(id=contribution.id)
-        row = contribution_status_apply(contribution_id=contribution.id, signal=signal, reason=failure_reason(intent))
-        if (was, row.status, row.payment_method_type) == (Status.PENDING, Status.FAILED, "sepa_debit"):
-            payment_failed_notify(contribution=row)  # the thank-you page said we would write if the debit failed
-        return row
+        return contribution_status_apply(contribution_id=contribution.id, signal=signal, reason=failure_reason(intent))
 
 
 def payment_intent_sync(*, newsroom: Newsroom, intent_id: str) -> Contribution | None:

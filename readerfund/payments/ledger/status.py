@@ -6,6 +6,7 @@ from django.db import transaction
 
 from readerfund.payments.conversions import conversion_count
 from readerfund.payments.models import Contribution
+from readerfund.payments.notices import payment_failed_notify
 from readerfund.payments.transitions import Signal, status_next
 
 Status = Contribution.Status
@@ -21,11 +22,15 @@ def contribution_status_apply(*, contribution_id: int, signal: Signal, reason: s
         contribution = (
             Contribution.objects.select_for_update().select_related("supporter", "newsroom").get(id=contribution_id)
         )
-        new = status_next(contribution.status, signal)
+        was = contribution.status
+        new = status_next(was, signal)
         if new is not None:
             contribution.status = new
             contribution.failure_reason = reason[:200] if new in (Status.FAILED, Status.PAST_DUE) else ""
             contribution.save(update_fields=["status", "failure_reason", "updated_at"])
+        if (was, new, contribution.payment_method_type) == (Status.PENDING, Status.FAILED, "sepa_debit"):
+            # A direct debit fails days after the reader left: the thank-you page said we would write.
+            payment_failed_notify(contribution=contribution)
         if contribution.status in _CONVERTED:
             conversion_count(contribution=contribution)
     return contribution
