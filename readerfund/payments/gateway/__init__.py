@@ -1,11 +1,13 @@
 """The one door to the payment provider (Stripe). Nothing outside this package imports `stripe`.
 
 Everything in and out is our own dataclasses (payments/provider.py), so a second provider could
-implement the same functions. Settings are read at call time (one StripeClient per thread and
-settings): tests point them at localstripe.
+implement the same functions. Every call goes to the account selected with `account_use(...)` (each
+newsroom has its own, payments/accounts.py; one StripeClient per thread and account), and is refused
+while a database transaction is open.
 
-Every write takes an idempotency key derived from our own row. Stripe dedupes by it for 24 hours;
-localstripe ignores it, so callers must also reuse the ids they stored (see checkout/services.py).
+Every write takes an idempotency key `<request key>:<step>` from our own record's random request key.
+Stripe dedupes by it for 24 hours; localstripe ignores it, so callers must also reuse the ids they
+stored (see checkout/services.py).
 
 Callers use the package (`from readerfund.payments import gateway; gateway.payment_intent_get(...)`);
 the modules split it by what it talks to: client, customers, one_off, recurring, events.
