@@ -156,6 +156,40 @@ def test_stripe_unreachable_says_nothing_was_charged(client: Client, demo_newsro
     assert Contribution.objects.count() == 1
 
 
+@pytest.mark.parametrize("endpoint", ["start", "pay"])
+def test_a_busy_database_is_a_json_503_the_page_reads_out_not_an_html_500(
+    client: Client, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch, endpoint: str
+) -> None:
+    """SQLite's one writer busy past busy_timeout (another request's long write, a backup): the page
+    gets an answer in the reader's language that promises no double charge, and may retry."""
+    from django.db import OperationalError
+
+    from readerfund.checkout import services
+
+    def busy(**kwargs: Any) -> Any:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "contribution_start", busy)
+    monkeypatch.setattr(services, "contribution_pay", busy)
+    body = _body(demo_newsroom)
+    if endpoint == "pay":
+        browser_less = Contribution.objects.create(
+            newsroom=demo_newsroom,
+            supporter=services.supporter_for(newsroom=demo_newsroom, email="a@example.org", name="", locale="ru"),
+            frequency="one_off",
+            amount=500,
+            currency="USD",
+            request_key=body["request_key"],
+        )
+        assert browser_less.id
+    response = _post(client, f"/support/demo/{endpoint}", body, **{"X-Readerfund-Locale": "ru"})
+    assert response.status_code == 503
+    assert response["Content-Type"].startswith("application/json")
+    assert response["Retry-After"] == "3"
+    error = response.json()["error"]
+    assert error["code"] == "busy" and "дважды деньги не спишутся" in error["message"]
+
+
 def test_attempts_per_ip_are_limited(client: Client, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(views.LIMITS, "ip", (2, 600))
     for _ in range(2):
