@@ -279,3 +279,30 @@ class ConversionCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.variant} {self.currency} {self.frequency}: {self.count}"
+
+
+class ReconcileCursor(models.Model):
+    """How far `readerfund reconcile` has listed one type of a newsroom's Stripe objects: every object
+    created at or before `created_through` was read, so the next run lists only what came after.
+
+    Per account as well (its fingerprint, payments/accounts.py): a newsroom that moves to another Stripe
+    account, or a deployment pointed at another emulator, starts from the beginning there."""
+
+    class ObjectType(models.TextChoices):
+        PAYMENT_INTENT = "payment_intent", _("Payment intents")
+        SUBSCRIPTION = "subscription", _("Subscriptions")
+        REFUND = "refund", _("Refunds")
+
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="reconcile_cursors")
+    account = models.CharField(max_length=16)
+    object_type = models.CharField(max_length=20, choices=ObjectType.choices)
+    created_through = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["newsroom", "account", "object_type"], name="reconcile_cursor_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} through {self.created_through:%Y-%m-%d %H:%M}"

@@ -16,9 +16,11 @@ from typing import Any
 
 import stripe
 from django.conf import settings
+from django.utils import timezone
 
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
+from readerfund.payments.ledger import provider_metadata
 from readerfund.payments.models import (
     Contribution,
     ConversionCount,
@@ -39,6 +41,7 @@ class Story:
     contribution: Contribution
     events: list[dict[str, Any]] = field(default_factory=list)
     customer_id: str = ""
+    provider_id: str = ""  # the lost answers' PaymentIntent or Subscription, which the contribution lacks
 
 
 def stripe_client() -> stripe.StripeClient:
@@ -209,6 +212,70 @@ def canceled(newsroom: Newsroom) -> Story:
     gateway.subscription_cancel(subscription_id=subscription_id, idempotency_key=_key(story.contribution, "cancel"))
     story.events.append(event_build(fetched("subscriptions", subscription_id), "customer.subscription.deleted"))
     return story
+
+
+# --- lost answers: the create reached Stripe, its answer never reached us ------------------------------
+
+
+def _answer_lost(contribution: Contribution) -> None:
+    """As the checkout leaves it when the request dies after Stripe made the object: the marker that a
+    create was attempted is committed, the object's id was never stored."""
+    Contribution.objects.filter(id=contribution.id).update(provider_attempted_at=timezone.now())
+
+
+def lost_one_off(newsroom: Newsroom, *, amount: int = 500, currency: str = "USD") -> Story:
+    """A one-off paid at Stripe with the checkout's metadata (its request key) whose id we never stored."""
+    contribution = contribution_make(newsroom, amount=amount, currency=currency)
+    customer_id, method_id = _customer_with_card(contribution, GOOD_CARD)
+    intent = gateway.payment_intent_create(
+        amount=amount,
+        currency=currency,
+        payment_method_id=method_id,
+        metadata=provider_metadata(contribution),
+        idempotency_key=_key(contribution, "intent"),
+        customer_id=customer_id,
+    )
+    _answer_lost(contribution)
+    return Story(contribution=contribution, customer_id=customer_id, provider_id=intent.id)
+
+
+def lost_monthly(newsroom: Newsroom, *, amount: int = 800, currency: str = "EUR") -> Story:
+    """A monthly plan started at Stripe with the checkout's metadata whose subscription id we never stored
+    (the checkout had stored its own Customer and Plan before the create)."""
+    contribution = contribution_make(newsroom, frequency=Frequency.MONTHLY, amount=amount, currency=currency)
+    customer_id, method_id = _customer_with_card(contribution, GOOD_CARD)
+    gateway.customer_default_payment_method_set(
+        customer_id=customer_id, payment_method_id=method_id, idempotency_key=_key(contribution, "default")
+    )
+    plan_id = _plan(contribution)
+    Contribution.objects.filter(id=contribution.id).update(provider_customer_id=customer_id, provider_plan_id=plan_id)
+    subscription = gateway.subscription_create(
+        customer_id=customer_id,
+        plan_id=plan_id,
+        metadata=provider_metadata(contribution),
+        idempotency_key=_key(contribution, "sub"),
+    )
+    _answer_lost(contribution)
+    return Story(contribution=contribution, customer_id=customer_id, provider_id=subscription.id)
+
+
+def stranger_payment(*, amount: int = 500, metadata: dict[str, str]) -> str:
+    """A PaymentIntent on the account that is not ours to repair (another deployment's, one made by hand)."""
+    client = stripe_client()
+    customer = client.v1.customers.create(params={"metadata": {}})
+    card = {"number": GOOD_CARD, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+    method = client.v1.payment_methods.create(params={"type": "card", "card": card})
+    client.v1.payment_methods.attach(method.id, params={"customer": customer.id})
+    params: Any = {
+        "amount": amount,
+        "currency": "usd",
+        "customer": customer.id,
+        "payment_method": method.id,
+        "payment_method_types": ["card"],
+        "metadata": metadata,
+        "confirm": True,
+    }
+    return str(client.v1.payment_intents.create(params=params).id)
 
 
 # --- the ledger as the tests compare it ---------------------------------------------------------------

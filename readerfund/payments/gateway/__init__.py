@@ -38,8 +38,10 @@ from readerfund.payments.gateway.one_off import (
     payment_intent_find,
     payment_intent_get,
     payment_intents_list,
+    payment_intents_page,
     refund_create,
     refund_get,
+    refunds_page,
 )
 from readerfund.payments.gateway.recurring import (
     invoice_create,
@@ -56,6 +58,7 @@ from readerfund.payments.gateway.recurring import (
     subscription_get,
     subscription_invoice_ids,
     subscriptions_list,
+    subscriptions_page,
 )
 from readerfund.payments.provider import (
     GatewayCharge,
@@ -118,12 +121,14 @@ __all__ = [
     "payment_intent_find",
     "payment_intent_get",
     "payment_intents_list",
+    "payment_intents_page",
     "payment_method_attach",
     "payment_method_get",
     "plan_create",
     "plan_get",
     "refund_create",
     "refund_get",
+    "refunds_page",
     "setup_intent_create",
     "setup_intent_get",
     "subscription_cancel",
@@ -132,4 +137,5 @@ __all__ = [
     "subscription_get",
     "subscription_invoice_ids",
     "subscriptions_list",
+    "subscriptions_page",
 ]

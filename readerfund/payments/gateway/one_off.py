@@ -14,6 +14,7 @@ from readerfund.payments.gateway.client import (
     provider_errors,
     read,
     read_all,
+    read_page,
     stripe_client,
     write_options,
 )
@@ -122,6 +123,17 @@ def payment_intents_list(*, limit: int = 100) -> Iterator[GatewayIntent]:
             yield intent_from(item)
 
 
+def payment_intents_page(*, created_since: int = 0, starting_after: str = "") -> tuple[list[GatewayIntent], str]:
+    """One page (at most 100) of the account's PaymentIntents created at or after `created_since` (Unix
+    time; 0 for all), each with its latest charge, and the `starting_after` of the next page ("" after
+    the last). Newest first on Stripe, oldest first on localstripe; a reconcile reads every page."""
+    with provider_errors():
+        items, next_after = read_page(
+            path("payment_intents"), created_since=created_since, starting_after=starting_after, expand=_LIST_EXPAND
+        )
+    return [intent_from(item) for item in items], next_after
+
+
 # --- charges and refunds ---------------------------------------------------------------------------
 
 
@@ -157,6 +169,14 @@ def refund_create(*, payment_intent_id: str, amount: int | None, idempotency_key
 def refund_get(*, refund_id: str) -> GatewayRefund:
     with provider_errors():
         return refund_from(read(path("refunds", refund_id)))
+
+
+def refunds_page(*, created_since: int = 0, starting_after: str = "") -> tuple[list[GatewayRefund], str]:
+    """One page (at most 100) of the account's refunds created at or after `created_since`, as
+    payment_intents_page."""
+    with provider_errors():
+        items, next_after = read_page(path("refunds"), created_since=created_since, starting_after=starting_after)
+    return [refund_from(item) for item in items], next_after
 
 
 def dispute_get(*, dispute_id: str) -> GatewayDispute | None:

@@ -11,6 +11,7 @@ from readerfund.payments.gateway.client import (
     provider_errors,
     read,
     read_all,
+    read_page,
     stripe_client,
     write_options,
 )
@@ -118,6 +119,21 @@ def subscriptions_list(*, customer_id: str = "", status: str = "all") -> Iterato
     with provider_errors():
         for item in stripe_client().v1.subscriptions.list(params=params).auto_paging_iter():
             yield subscription_from(item)
+
+
+def subscriptions_page(*, created_since: int = 0, starting_after: str = "") -> tuple[list[GatewaySubscription], str]:
+    """One page (at most 100) of the account's subscriptions of every status created at or after
+    `created_since` (Unix time; 0 for all), each with its latest invoice and that invoice's intent, and
+    the `starting_after` of the next page ("" after the last)."""
+    with provider_errors():
+        items, next_after = read_page(
+            path("subscriptions"),
+            created_since=created_since,
+            starting_after=starting_after,
+            status="all",
+            expand=["data." + field for field in _SUBSCRIPTION_EXPAND],
+        )
+    return [subscription_from(item) for item in items], next_after
 
 
 def invoice_get(*, invoice_id: str) -> GatewayInvoice:
