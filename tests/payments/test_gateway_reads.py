@@ -130,6 +130,7 @@ def test_a_page_since_a_time_is_filtered_by_stripe_or_else_by_us(
         publishable_key="",
         webhook_secret="",
         api_base="http://127.0.0.1:1" if emulated else "",
+        emulator=emulated,
     )
     with gateway.account_use(account):
         items, after = client.read_page("/v1/payment_intents", created_since=200, starting_after="pi_before")
