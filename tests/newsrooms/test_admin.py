@@ -11,21 +11,7 @@ def test_saving_a_newsroom_republishes_its_appeals(client: Client, demo_newsroom
     admin = User.objects.create_superuser("editor", "editor@example.org", "a-long-passphrase")
     client.force_login(admin)
     before = PublishedAppeals.objects.get(newsroom=demo_newsroom).version
-    data = {
-        "slug": "demo",
-        "name": "The Exile Gazette Weekly",
-        "site_url": demo_newsroom.site_url,
-        "allowed_origins": demo_newsroom.allowed_origins,
-        "default_locale": "en",
-        "default_currency": "USD",
-        "brand_colour": "#1a5fb4",
-        "risk_countries": "",
-        "safer_options": "",
-        "statement_descriptor": "READER SUPPORT",
-        "sender_name": "Reader support",
-        "memberships-TOTAL_FORMS": "0",
-        "memberships-INITIAL_FORMS": "0",
-    }
+    data = _newsroom_form(demo_newsroom, name="The Exile Gazette Weekly")
     response = client.post(f"/admin/newsrooms/newsroom/{demo_newsroom.pk}/change/", data)
     assert response.status_code == 302, response.content[:2000]
     published = PublishedAppeals.objects.get(newsroom=demo_newsroom)
