@@ -12,6 +12,7 @@ Stripe-Account header by the gateway), with the platform's keys in the others.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 
@@ -57,15 +58,7 @@ def default_account() -> ProviderAccount:
 
 def account_for(newsroom: Newsroom) -> ProviderAccount:
     if not newsroom.stripe_secret_key:
-        default = default_account()
-        return ProviderAccount(
-            label=newsroom.slug,
-            secret_key=default.secret_key,
-            publishable_key=default.publishable_key,
-            webhook_secret=default.webhook_secret,
-            api_base=default.api_base,
-            emulator=default.emulator,
-        )
+        return dataclasses.replace(default_account(), label=newsroom.slug)
     return ProviderAccount(
         label=newsroom.slug,
         secret_key=newsroom.stripe_secret_key,

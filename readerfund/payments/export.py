@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from readerfund.core.money import Money
 from readerfund.newsrooms.models import Membership, Newsroom
+from readerfund.payments.ledger.refunds import payment_status_derive
 from readerfund.payments.models import Dispute, Payment, Refund
 
 HEADER = [
@@ -135,18 +136,6 @@ def dispute_withdrawn_then(dispute: DisputeFacts, cutoff: datetime) -> bool:
     return dispute.funds_withdrawn
 
 
-def _payment_status(amount: int, refunded: int, dispute_statuses: list[str]) -> str:
-    if Dispute.Status.LOST in dispute_statuses:
-        return Payment.Status.DISPUTE_LOST.value
-    if OPEN in dispute_statuses:
-        return Payment.Status.DISPUTED.value
-    if refunded >= amount > 0:
-        return Payment.Status.REFUNDED.value
-    if refunded > 0:
-        return Payment.Status.PARTIALLY_REFUNDED.value
-    return Payment.Status.SUCCEEDED.value
-
-
 def _fee(disputes: list[DisputeFacts], currency: str) -> Money | None:
     fees = [Money(dispute.fee, dispute.fee_currency or currency) for dispute in disputes if dispute.fee]
     return sum(fees[1:], fees[0]) if fees else None
@@ -169,7 +158,9 @@ def payment_standing(
     withdrawn = [dispute for dispute in opened if dispute_withdrawn_then(dispute, cutoff)]
     latest = opened[-1] if opened else None
     return Standing(
-        status=_payment_status(amount, refunded, statuses),
+        status=payment_status_derive(
+            amount=amount, refunded=refunded, lost=Dispute.Status.LOST in statuses, disputed=OPEN in statuses
+        ),
         refunded=min(refunded, amount),
         refunded_at=max((refund.created_at for refund in counted), default=None),
         disputed=min(sum(dispute.amount for dispute in withdrawn), amount),

@@ -15,6 +15,20 @@ _OPEN_DISPUTES = (Dispute.Status.NEEDS_RESPONSE, Dispute.Status.UNDER_REVIEW)
 _REFUND_STATUSES = {choice.value for choice in Refund.Status}
 
 
+def payment_status_derive(*, amount: int, refunded: int, lost: bool, disputed: bool) -> str:
+    """A payment's status from what was refunded and whether a dispute was lost or is open (the export
+    asks the same at a past date)."""
+    if lost:
+        return Payment.Status.DISPUTE_LOST.value
+    if disputed:
+        return Payment.Status.DISPUTED.value
+    if refunded >= amount > 0:
+        return Payment.Status.REFUNDED.value
+    if refunded > 0:
+        return Payment.Status.PARTIALLY_REFUNDED.value
+    return Payment.Status.SUCCEEDED.value
+
+
 def payment_totals_write(payment: Payment) -> Payment:
     """Re-derive what was refunded and taken back by disputes, and the payment's status, from its refund
     and dispute rows: nothing is added up incrementally, so replays and any order give one answer.
@@ -24,16 +38,12 @@ def payment_totals_write(payment: Payment) -> Payment:
     disputed = sum(amount for status, amount, withdrawn in disputes if withdrawn or status == Dispute.Status.LOST)
     payment.amount_refunded = min(refunded, payment.amount)
     payment.amount_disputed = min(disputed, payment.amount)
-    if any(status == Dispute.Status.LOST for status, _, _ in disputes):
-        payment.status = Payment.Status.DISPUTE_LOST
-    elif any(status in _OPEN_DISPUTES for status, _, _ in disputes):
-        payment.status = Payment.Status.DISPUTED
-    elif refunded >= payment.amount > 0:
-        payment.status = Payment.Status.REFUNDED
-    elif refunded > 0:
-        payment.status = Payment.Status.PARTIALLY_REFUNDED
-    else:
-        payment.status = Payment.Status.SUCCEEDED
+    payment.status = payment_status_derive(
+        amount=payment.amount,
+        refunded=refunded,
+        lost=any(status == Dispute.Status.LOST for status, _, _ in disputes),
+        disputed=any(status in _OPEN_DISPUTES for status, _, _ in disputes),
+    )
     payment.save(update_fields=["amount_refunded", "amount_disputed", "status"])
     return payment
 
