@@ -542,3 +542,25 @@ def test_a_new_amount_chosen_while_a_pay_is_on_its_way_is_never_charged_at_the_o
     assert contribution.amount == 900
     assert [p.amount for p in Payment.objects.filter(contribution=contribution)] == [900]
     assert [c["amount"] for c in browser.charges_for(request.request_key)] == [900]
+
+
+def test_a_new_choice_after_3d_secure_while_stripe_is_unreachable_never_says_nothing_was_charged(
+    localstripe: str, demo_newsroom: Any, settings: Any
+) -> None:
+    """The reader passed (or not) 3-D Secure and reloaded before the page asked us; they now choose another
+    amount, and Stripe does not answer. Whether the first payment went through is unknown: the answer may
+    not say "nothing was charged" (`unavailable`), only that we could not confirm it."""
+    from readerfund.demo.processes import free_port
+
+    request = _request(demo_newsroom, amount=500)
+    started = services.contribution_start(newsroom=demo_newsroom, request=request)
+    browser.card_set_up(started.client_secret, browser.THREE_D_SECURE)
+    action = services.contribution_pay(contribution=started.contribution)
+    assert action.state == "action"
+    browser.payment_authenticate(action.client_secret)  # charged, and we have not heard yet
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(CheckoutProblem) as problem:
+        services.contribution_start(
+            newsroom=demo_newsroom, request=dataclasses.replace(request, money=Money(900, "USD"))
+        )
+    assert (problem.value.code, problem.value.status) == ("unconfirmed", 503)
