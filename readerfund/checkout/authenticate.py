@@ -20,6 +20,9 @@ from readerfund.payments.models import Contribution
 from readerfund.payments.notices import renewal_action_read
 from readerfund.payments.provider import GatewayError
 
+# The plans whose renewal may wait for the supporter's bank.
+_RUNNING = (Contribution.Status.ACTIVE, Contribution.Status.PAST_DUE)
+
 
 def _renewal(newsroom: Newsroom, token: str) -> tuple[Contribution, str] | None:
     read = renewal_action_read(token)
@@ -28,6 +31,9 @@ def _renewal(newsroom: Newsroom, token: str) -> tuple[Contribution, str] | None:
     request_key, invoice_id = read
     contribution = Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
     if contribution is None or not contribution.provider_subscription_id:
+        return None
+    if contribution.status not in _RUNNING:
+        # The plan ended since the e-mail went out (canceled): an old link must not take money for it.
         return None
     return contribution, invoice_id
 
