@@ -8,6 +8,7 @@ scanners follow links); Stripe.js asks the bank, then a POST has our server read
 
 from __future__ import annotations
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -60,10 +61,13 @@ def renewal_authenticate(request: HttpRequest, slug: str, token: str) -> HttpRes
             if request.method == "POST" or invoice.paid:
                 ledger.invoice_sync(newsroom=newsroom, invoice_id=invoice_id)
             intent = gateway.payment_intent_get(intent_id=invoice.payment_intent) if invoice.payment_intent else None
-        except GatewayError:
-            return render(
+        except (GatewayError, OperationalError):
+            # Stripe unreachable, or the database busy past its timeout: a page that says try again, not a 500.
+            response = render(
                 request, "checkout/authenticate.html", {**context, "text": t["authenticate_failed"]}, status=503
             )
+            response["Retry-After"] = "5"
+            return response
     if invoice.paid or (intent is not None and intent.status == "succeeded"):
         return render(
             request,

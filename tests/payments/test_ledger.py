@@ -373,3 +373,22 @@ def test_a_renewal_link_for_a_plan_canceled_since_offers_nothing_to_pay(
         assert response.status_code == 404
         assert intent.client_secret not in response.content.decode()
     assert Payment.objects.filter(contribution=contribution).count() == 1
+
+
+def test_a_busy_database_on_the_renewal_page_is_a_page_that_says_try_again_not_a_500(
+    localstripe: str, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+    from django.test import Client
+
+    _, intent, path = _renewal_waiting_for_3d_secure(demo_newsroom)
+    browser.payment_authenticate(intent.client_secret)
+
+    def busy(**kwargs: Any) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(ledger, "invoice_sync", busy)
+    response = Client(raise_request_exception=False).post(path)
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert "Платёж пока не подтверждён" in response.content.decode()  # the supporter checked out in Russian
