@@ -35,10 +35,24 @@ def attempt_claim(*, contribution: Contribution) -> AttemptClaim:
         attempted = row.provider_attempted_at
         if attempted is not None and now - attempted < ATTEMPT_LEASE:
             return AttemptClaim(owner=False, earlier=True)
+        if _choice(row) != _choice(contribution):
+            # A start changed the checkout (a reload, another amount) after this request read it: what this
+            # request would charge is no longer what the reader asked for. The page asks again.
+            return AttemptClaim(owner=False, earlier=attempted is not None)
         row.provider_attempted_at = now
         row.save(update_fields=["provider_attempted_at", "updated_at"])
     contribution.provider_attempted_at = now
     return AttemptClaim(owner=True, earlier=attempted is not None)
+
+
+def _choice(contribution: Contribution) -> tuple[object, ...]:
+    return (
+        contribution.amount,
+        contribution.currency,
+        contribution.frequency,
+        contribution.provider_setup_intent_id,
+        contribution.payment_method_type,
+    )
 
 
 def attempt_release(*, contribution: Contribution) -> None:

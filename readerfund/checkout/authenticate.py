@@ -8,6 +8,7 @@ scanners follow links); Stripe.js asks the bank, then a POST has our server read
 
 from __future__ import annotations
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
@@ -20,6 +21,9 @@ from readerfund.payments.models import Contribution
 from readerfund.payments.notices import renewal_action_read
 from readerfund.payments.provider import GatewayError
 
+# The plans whose renewal may wait for the supporter's bank.
+_RUNNING = (Contribution.Status.ACTIVE, Contribution.Status.PAST_DUE)
+
 
 def _renewal(newsroom: Newsroom, token: str) -> tuple[Contribution, str] | None:
     read = renewal_action_read(token)
@@ -28,6 +32,9 @@ def _renewal(newsroom: Newsroom, token: str) -> tuple[Contribution, str] | None:
     request_key, invoice_id = read
     contribution = Contribution.objects.filter(newsroom=newsroom, request_key=request_key).first()
     if contribution is None or not contribution.provider_subscription_id:
+        return None
+    if contribution.status not in _RUNNING:
+        # The plan ended since the e-mail went out (canceled): an old link must not take money for it.
         return None
     return contribution, invoice_id
 
@@ -54,10 +61,13 @@ def renewal_authenticate(request: HttpRequest, slug: str, token: str) -> HttpRes
             if request.method == "POST" or invoice.paid:
                 ledger.invoice_sync(newsroom=newsroom, invoice_id=invoice_id)
             intent = gateway.payment_intent_get(intent_id=invoice.payment_intent) if invoice.payment_intent else None
-        except GatewayError:
-            return render(
+        except (GatewayError, OperationalError):
+            # Stripe unreachable, or the database busy past its timeout: a page that says try again, not a 500.
+            response = render(
                 request, "checkout/authenticate.html", {**context, "text": t["authenticate_failed"]}, status=503
             )
+            response["Retry-After"] = "5"
+            return response
     if invoice.paid or (intent is not None and intent.status == "succeeded"):
         return render(
             request,

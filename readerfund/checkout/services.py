@@ -135,7 +135,13 @@ def contribution_start(*, newsroom: Newsroom, request: CheckoutRequest) -> Check
                 changed = True
     with gateway.account_use(account_for(newsroom)):
         if changed:
-            return _changed_after_attempt(contribution=contribution, locale=request.locale)
+            try:
+                return _changed_after_attempt(contribution=contribution, locale=request.locale)
+            except GatewayUnavailable as error:
+                # An earlier request of this checkout reached Stripe: "nothing was charged" may be untrue.
+                raise CheckoutProblem(
+                    "unconfirmed", message("unconfirmed", locale=request.locale), status=503
+                ) from error
         return _setup_intent_for(contribution=contribution, method=request.method)
 
 

@@ -31,7 +31,8 @@ DEV_SECRET_KEY = "insecure-dev-key-change-me-in-production"
 SECRET_KEY = env("SECRET_KEY", DEV_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 _LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1", "testserver"}
-if SECRET_KEY == DEV_SECRET_KEY and not DEBUG and not set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS:
+_SERVES_THE_WORLD = not DEBUG and not set(ALLOWED_HOSTS) <= _LOOPBACK_HOSTS
+if SECRET_KEY == DEV_SECRET_KEY and _SERVES_THE_WORLD:
     # The published key signs unsubscribe links and, without FIELD_ENCRYPTION_KEY, derives the key
     # that encrypts readers' addresses: served to the world, that is no encryption at all.
     from django.core.exceptions import ImproperlyConfigured
@@ -153,7 +154,9 @@ EVENTS_FLUSH_SECONDS = float(env("EVENTS_FLUSH_SECONDS", "2"))
 # --- Stripe --------------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "sk_test_readerfund_local")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "pk_test_readerfund_local")
-STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "whsec_readerfund_local")
+# The development secret is published in this repository: served to the world, it would let anyone sign
+# events. There, no default: the default account's endpoints refuse every event until it is set.
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "" if _SERVES_THE_WORLD else "whsec_readerfund_local")
 # Empty means Stripe itself; the demo and tests point these at localstripe.
 STRIPE_API_BASE = env("STRIPE_API_BASE", "")
 # The API at STRIPE_API_BASE is localstripe: the gateway leaves out the parameters it refuses and uses

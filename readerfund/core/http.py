@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -89,23 +91,44 @@ def json_body(request: HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> dict[
         raise ApiError(400, "malformed_json", f"Request body must be a JSON object, not {type(data).__name__}.")
     # PostgreSQL text can't hold NUL, so a "\u0000" reaching a query would be a 500 there. The
     # byte test keeps the walk off the pageview path; JSON can't carry a raw NUL in a string.
-    if b"\\u0000" in raw:
-        try:
-            nul = _holds_nul(data)
-        except RecursionError as exc:
-            raise ApiError(400, "malformed_json", "Request body nests too deeply; send a flat JSON object.") from exc
-        if nul:
-            raise ApiError(400, "invalid_text", "Strings in the body must not contain the NUL character (\\u0000).")
+    if b"\\u0000" in raw and _walk(data, _has_nul):
+        raise ApiError(400, "invalid_text", "Strings in the body must not contain the NUL character (\\u0000).")
+    # Half of a surrogate pair ("\ud800" alone) decodes to a str that has no UTF-8 form: encrypting it,
+    # hashing it or handing it to SQLite raised, a 500. A raw byte sequence for one is refused by the decoder.
+    if _SURROGATE_ESCAPE.search(raw) and _walk(data, _has_lone_surrogate):
+        raise ApiError(
+            400, "invalid_text", "Strings in the body must be valid Unicode (half a surrogate pair was sent)."
+        )
     return data
 
 
-def _holds_nul(value: Any) -> bool:
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_nul(text: str) -> bool:
+    return "\x00" in text
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    # json.loads joins a well-formed pair into one character: whatever is left in this range is alone.
+    return _LONE_SURROGATE.search(text) is not None
+
+
+def _walk(data: Any, test: Callable[[str], bool]) -> bool:
+    try:
+        return _holds(data, test)
+    except RecursionError as exc:
+        raise ApiError(400, "malformed_json", "Request body nests too deeply; send a flat JSON object.") from exc
+
+
+def _holds(value: Any, test: Callable[[str], bool]) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return test(value)
     if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+        return any(_holds(k, test) or _holds(v, test) for k, v in value.items())
     if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+        return any(_holds(v, test) for v in value)
     return False
 
 

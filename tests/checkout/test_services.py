@@ -510,3 +510,57 @@ def test_a_direct_debit_that_fails_after_the_reader_left_writes_to_them_once(
     contribution.refresh_from_db()
     assert contribution.status == Contribution.Status.FAILED
     assert OutboxMessage.objects.filter(template="payment_failed").count() == 1
+
+
+def test_a_new_amount_chosen_while_a_pay_is_on_its_way_is_never_charged_at_the_old_one(
+    localstripe: str, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader reloads while the first pay request is still reading the card at Stripe, and chooses
+    another amount: the start commits the new amount before that pay takes the checkout's lease. That pay
+    read the row earlier: it must not charge the old amount into a contribution that now says the new one
+    (the thank-you page would name $9 for a $5 charge)."""
+    request = _request(demo_newsroom, amount=500)
+    started = services.contribution_start(newsroom=demo_newsroom, request=request)
+    browser.card_set_up(started.client_secret)
+    real_read = gateway.payment_method_get
+    again: dict[str, services.CheckoutOutcome] = {}
+
+    def read_while_the_reader_chooses_again(**kwargs: Any) -> Any:
+        monkeypatch.setattr(gateway, "payment_method_get", real_read)
+        changed = dataclasses.replace(request, money=Money(900, "USD"))
+        again["start"] = services.contribution_start(newsroom=demo_newsroom, request=changed)
+        return real_read(**kwargs)
+
+    monkeypatch.setattr(gateway, "payment_method_get", read_while_the_reader_chooses_again)
+    stale = services.contribution_pay(contribution=started.contribution)
+    assert stale.state == "pay"
+    assert browser.charges_for(request.request_key) == []
+    assert again["start"].state == "setup"
+    browser.card_set_up(again["start"].client_secret)
+    assert services.contribution_pay(contribution=started.contribution).state == "done"
+    contribution = Contribution.objects.get(id=started.contribution.id)
+    assert contribution.amount == 900
+    assert [p.amount for p in Payment.objects.filter(contribution=contribution)] == [900]
+    assert [c["amount"] for c in browser.charges_for(request.request_key)] == [900]
+
+
+def test_a_new_choice_after_3d_secure_while_stripe_is_unreachable_never_says_nothing_was_charged(
+    localstripe: str, demo_newsroom: Any, settings: Any
+) -> None:
+    """The reader passed (or not) 3-D Secure and reloaded before the page asked us; they now choose another
+    amount, and Stripe does not answer. Whether the first payment went through is unknown: the answer may
+    not say "nothing was charged" (`unavailable`), only that we could not confirm it."""
+    from readerfund.demo.processes import free_port
+
+    request = _request(demo_newsroom, amount=500)
+    started = services.contribution_start(newsroom=demo_newsroom, request=request)
+    browser.card_set_up(started.client_secret, browser.THREE_D_SECURE)
+    action = services.contribution_pay(contribution=started.contribution)
+    assert action.state == "action"
+    browser.payment_authenticate(action.client_secret)  # charged, and we have not heard yet
+    settings.STRIPE_API_BASE = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    with pytest.raises(CheckoutProblem) as problem:
+        services.contribution_start(
+            newsroom=demo_newsroom, request=dataclasses.replace(request, money=Money(900, "USD"))
+        )
+    assert (problem.value.code, problem.value.status) == ("unconfirmed", 503)

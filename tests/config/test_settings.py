@@ -11,7 +11,15 @@ import pytest
 DEV_KEY_ERROR = "Set SECRET_KEY"
 
 
-OURS = {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "SITE_URL", "CSRF_TRUSTED_ORIGINS", "SECURE_COOKIES"}
+OURS = {
+    "SECRET_KEY",
+    "DEBUG",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+    "CSRF_TRUSTED_ORIGINS",
+    "SECURE_COOKIES",
+    "STRIPE_WEBHOOK_SECRET",
+}
 
 
 def _start(code: str = "", **env: str) -> subprocess.CompletedProcess[str]:
@@ -43,6 +51,21 @@ def test_the_development_key_is_refused_when_serving_the_world() -> None:
 def test_safe_or_local_configurations_start(env: dict[str, str]) -> None:
     started = _start(**env)
     assert started.returncode == 0, started.stderr
+
+
+def test_the_published_webhook_secret_signs_nothing_when_serving_the_world() -> None:
+    """The development signing secret is in this repository: anyone could sign events with it, and each is
+    stored (up to 1 MB) and costs Stripe requests. Beyond loopback, no default: a newsroom on the default
+    account refuses every event until STRIPE_WEBHOOK_SECRET is set."""
+    code = "print(repr(s.STRIPE_WEBHOOK_SECRET))"
+    world = _start(code, ALLOWED_HOSTS="support.example.org", SECRET_KEY="a-real-secret")
+    assert world.stdout.strip() == "''", world.stderr
+    local = _start(code)
+    assert local.stdout.strip() == "'whsec_readerfund_local'", local.stderr
+    configured = _start(
+        code, ALLOWED_HOSTS="support.example.org", SECRET_KEY="a-real-secret", STRIPE_WEBHOOK_SECRET="whsec_real"
+    )
+    assert configured.stdout.strip() == "'whsec_real'", configured.stderr
 
 
 def test_behind_a_tls_proxy_the_checkout_origin_is_trusted_and_cookies_are_secure() -> None:

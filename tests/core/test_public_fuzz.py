@@ -76,6 +76,29 @@ def test_inputs_that_once_made_a_500(
         assert json.loads(response.content)["error"]["code"] == "invalid_text"
 
 
+LONE_SURROGATE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        # JSON may escape half of a surrogate pair; Python decodes it into a str that cannot be encoded as
+        # UTF-8, so the name's encryption, the address's hash or SQLite's binding raised: an HTML 500.
+        ("/support/demo/start", {**CHECKOUT, "name": f"Ada{LONE_SURROGATE}"}),
+        ("/support/demo/start", {**CHECKOUT, "email": f"a@exa{LONE_SURROGATE}mple.org"}),
+        ("/support/demo/start", {**CHECKOUT, "return": f"http://testserver/{LONE_SURROGATE}"}),
+        ("/api/v1/reminders", {**REMINDER, "email": f"a@exa{LONE_SURROGATE}mple.org"}),
+    ],
+)
+def test_a_lone_surrogate_in_a_body_is_refused_with_a_message(
+    demo_newsroom: Any, stripe_down: None, path: str, body: dict[str, Any]
+) -> None:
+    client = Client(raise_request_exception=False)
+    response = client.post(path, data=json.dumps(body), content_type="text/plain", HTTP_X_FORWARDED_FOR="192.0.2.2")
+    assert response.status_code == 400, response.content[:300]
+    assert json.loads(response.content)["error"]["code"] == "invalid_text"
+
+
 def test_nul_anywhere_in_an_api_body_is_refused_with_a_message(demo_newsroom: Any) -> None:
     client = Client()
     body = json.dumps({**REMINDER, "nested": [{"deep": NUL}]})

@@ -332,3 +332,63 @@ def test_a_renewal_that_needs_authentication_emails_a_page_that_completes_it(
     contribution.refresh_from_db()
     assert contribution.status == Status.ACTIVE
     assert Payment.objects.filter(contribution=contribution).count() == 2
+
+
+def _renewal_waiting_for_3d_secure(newsroom: Any) -> tuple[Contribution, Any, str]:
+    """An active plan whose renewal's bank asks for 3-D Secure: (contribution, the intent, the e-mailed path)."""
+    import re
+
+    contribution = _paid(newsroom, frequency="monthly", amount=500)
+    customer = contribution.provider_customer_id
+    card = {"number": browser.THREE_D_SECURE, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+    method = browser.client().v1.payment_methods.create(params={"type": "card", "card": card})
+    gateway.payment_method_attach(payment_method_id=method.id, customer_id=customer, idempotency_key=_key())
+    gateway.customer_default_payment_method_set(
+        customer_id=customer, payment_method_id=method.id, idempotency_key=_key()
+    )
+    renewal = gateway.invoice_create(
+        customer_id=customer, subscription_id=contribution.provider_subscription_id, idempotency_key=_key()
+    )
+    gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
+    intent = gateway.payment_intent_get(intent_id=gateway.invoice_get(invoice_id=renewal.id).payment_intent)
+    ledger.invoice_sync(newsroom=newsroom, invoice_id=renewal.id, action_required=True)
+    mail = OutboxMessage.objects.get(template="renewal_action", newsroom=newsroom)
+    url = re.search(r'"url":"([^"]+)"', mail.context).group(1)  # type: ignore[union-attr]
+    contribution.refresh_from_db()
+    return contribution, intent, "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+def test_a_renewal_link_for_a_plan_canceled_since_offers_nothing_to_pay(
+    localstripe: str, demo_newsroom: Any, client: Any
+) -> None:
+    """The supporter (or the newsroom) ended the plan after the e-mail went out: the old link must not take
+    money for a plan that no longer runs."""
+    contribution, intent, path = _renewal_waiting_for_3d_secure(demo_newsroom)
+    assert contribution.status == Status.PAST_DUE
+    gateway.subscription_cancel(subscription_id=contribution.provider_subscription_id, idempotency_key=_key())
+    ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=contribution.provider_subscription_id)
+    contribution.refresh_from_db()
+    assert contribution.status == Status.CANCELED
+    for response in (client.get(path), client.post(path)):
+        assert response.status_code == 404
+        assert intent.client_secret not in response.content.decode()
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+
+
+def test_a_busy_database_on_the_renewal_page_is_a_page_that_says_try_again_not_a_500(
+    localstripe: str, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.db import OperationalError
+    from django.test import Client
+
+    _, intent, path = _renewal_waiting_for_3d_secure(demo_newsroom)
+    browser.payment_authenticate(intent.client_secret)
+
+    def busy(**kwargs: Any) -> None:
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(ledger, "invoice_sync", busy)
+    response = Client(raise_request_exception=False).post(path)
+    assert response.status_code == 503
+    assert response["Retry-After"]
+    assert "Платёж пока не подтверждён" in response.content.decode()  # the supporter checked out in Russian
