@@ -17,8 +17,16 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from readerfund.demo import processes
+
+# A loaded 2-core machine runs even pure functions slowly now and then: no deadlines, no "too slow".
+hypothesis_settings.register_profile(
+    "readerfund", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+hypothesis_settings.load_profile("readerfund")
 
 # Playwright's own sync API runs an event loop; Django refuses sync ORM calls when it sees one.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -19,7 +19,7 @@ from readerfund.payments import gateway, ledger
 from readerfund.payments.accounts import account_for, stripe_js_url
 from readerfund.payments.models import Contribution
 from readerfund.payments.notices import renewal_action_read
-from readerfund.payments.provider import GatewayError
+from readerfund.payments.provider import GatewayError, GatewayNotFound
 
 # The plans whose renewal may wait for the supporter's bank.
 _RUNNING = (Contribution.Status.ACTIVE, Contribution.Status.PAST_DUE)
@@ -58,9 +58,14 @@ def renewal_authenticate(request: HttpRequest, slug: str, token: str) -> HttpRes
                 return render(
                     request, "checkout/authenticate.html", {**context, "text": t["authenticate_gone"]}, status=404
                 )
-            if request.method == "POST" or invoice.paid:
+            if request.method == "POST":
                 ledger.invoice_sync(newsroom=newsroom, invoice_id=invoice_id)
             intent = gateway.payment_intent_get(intent_id=invoice.payment_intent) if invoice.payment_intent else None
+        except GatewayNotFound:
+            # Signed by us, but the invoice is not (or no longer) in this newsroom's account.
+            return render(
+                request, "checkout/authenticate.html", {**context, "text": t["authenticate_gone"]}, status=404
+            )
         except (GatewayError, OperationalError):
             # Stripe unreachable, or the database busy past its timeout: a page that says try again, not a 500.
             response = render(

@@ -127,7 +127,18 @@ def contribution_start(*, newsroom: Newsroom, request: CheckoutRequest) -> Check
                 contribution.currency = request.money.currency
                 contribution.receipt_requested = request.receipt
                 contribution.locale = request.locale
-                contribution.save()
+                # Only the reader's choices: the status and provider ids are the ledger's to write.
+                contribution.save(
+                    update_fields=[
+                        "supporter",
+                        "frequency",
+                        "amount",
+                        "currency",
+                        "receipt_requested",
+                        "locale",
+                        "updated_at",
+                    ]
+                )
             elif _same_choice(contribution, request):
                 # An earlier request reached Stripe (or may have): finish that one instead of starting over.
                 return CheckoutOutcome("pay", contribution)

@@ -119,6 +119,10 @@ def _event_shape_check(event: Any) -> dict[str, Any]:
         raise ApiError(400, "not_an_event", 'The event has no usable "id".')
     if not isinstance(event.get("type"), str) or not event["type"] or len(event["type"]) > 100:
         raise ApiError(400, "not_an_event", 'The event has no usable "type".')
+    try:
+        f"{event['id']}{event['type']}".encode()
+    except UnicodeEncodeError as exc:  # a lone surrogate: no database can store it
+        raise ApiError(400, "not_an_event", "The event's id and type must be text without lone surrogates.") from exc
     data = event.get("data")
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
         raise ApiError(400, "not_an_event", 'The event has no "data.object".')

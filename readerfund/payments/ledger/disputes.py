@@ -24,6 +24,18 @@ _CLOSED = {Dispute.Status.WON, Dispute.Status.LOST, Dispute.Status.WARNING_CLOSE
 _WITHDRAWN = {Dispute.Status.NEEDS_RESPONSE, Dispute.Status.UNDER_REVIEW, Dispute.Status.LOST}
 
 
+# How far along a dispute is: two copies stamped in the same second are ordered by it.
+_RANK: dict[str, int] = {
+    Dispute.Status.WARNING_NEEDS_RESPONSE: 0,
+    Dispute.Status.NEEDS_RESPONSE: 0,
+    Dispute.Status.WARNING_UNDER_REVIEW: 1,
+    Dispute.Status.UNDER_REVIEW: 1,
+    Dispute.Status.WARNING_CLOSED: 2,
+    Dispute.Status.WON: 2,
+    Dispute.Status.LOST: 2,
+}
+
+
 def _withdrawn(dispute: GatewayDispute) -> bool:
     if dispute.withdrawn is not None:
         return dispute.withdrawn > 0
@@ -54,8 +66,8 @@ def _dispute_write(*, payment: Payment, dispute: GatewayDispute, stamp: int) -> 
             **values,
         )
         return
-    if row.payment_id != payment.id or row.provider_updated > stamp:
-        return  # an older copy than the one we hold, or another payment's id
+    if row.payment_id != payment.id or (row.provider_updated, _RANK[row.status]) > (stamp, _RANK[status]):
+        return  # an older copy than the one we hold (in one second, the later stage wins), or another payment's
     if closed_at is not None and row.closed_at is not None:
         closed_at = row.closed_at  # keep when it first closed
     Dispute.objects.filter(id=row.id).update(closed_at=closed_at, **values)
