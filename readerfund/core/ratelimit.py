@@ -63,3 +63,10 @@ def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int, now
 def rate_limit_prune(*, now: datetime | None = None) -> int:
     deleted, _ = RateLimitWindow.objects.filter(expires_at__lt=now or timezone.now()).delete()
     return deleted
+
+
+def rate_limit_forget(*, scope: str, key: str) -> int:
+    """Delete every window counted for `key` in `scope` (a supporter erasing their data: the keyed hash
+    of their address must not outlive it, even for the hour a window lasts). Returns how many."""
+    deleted, _ = RateLimitWindow.objects.filter(key_hash=lookup_hash(key, scope=f"ratelimit:{scope}")).delete()
+    return deleted

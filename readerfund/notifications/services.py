@@ -83,6 +83,17 @@ def outbox_enqueue(*, message_ids: list[int]) -> None:
         OutboxMessage.objects.filter(id=message_id).update(enqueued_at=timezone.now(), task_id=result.id)
 
 
+def outbox_unsent_to(*, newsroom: Newsroom, to: str) -> list[OutboxMessage]:
+    """The newsroom's messages to this address that have not gone out yet. Only those still hold an
+    address (sent, failed and cancelled ones are blanked), and it is encrypted with a random nonce, so
+    each is decrypted and compared: there are few, since the worker sends them within seconds."""
+    address = normalize_email(to)
+    unsent = OutboxMessage.objects.filter(
+        newsroom=newsroom, status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING]
+    ).exclude(to_address="")
+    return [message for message in unsent if address and normalize_email(message.to_address) == address]
+
+
 def outbox_cancel(*, message_key: str) -> bool:
     """Withdraw a message that has not gone out yet; its address is erased at once.
 

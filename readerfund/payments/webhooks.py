@@ -27,6 +27,7 @@ from readerfund.core.tasks import task_pending
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
 from readerfund.payments.accounts import account_for
+from readerfund.payments.event_redaction import event_redact
 from readerfund.payments.models import WebhookEvent
 from readerfund.payments.tasks import webhook_event_process_task
 
@@ -98,8 +99,13 @@ def webhook_event_store(*, newsroom: Newsroom, event: dict[str, Any]) -> tuple[W
     if existing is None:
         try:
             with transaction.atomic():
+                # Stored without the person (names, addresses, e-mails): see payments/event_redaction.py.
                 row = WebhookEvent.objects.create(
-                    newsroom=newsroom, event_id=event_id, type=str(event["type"]), payload=event, provider="stripe"
+                    newsroom=newsroom,
+                    event_id=event_id,
+                    type=str(event["type"]),
+                    payload=event_redact(event),
+                    provider="stripe",
                 )
         except IntegrityError:
             # Two deliveries of one event raced; the other one stored it and enqueued it.

@@ -78,6 +78,13 @@ def _create_or_move(*, newsroom: Newsroom, address: str, email_hash: str, fields
     return Scheduled(reminder=reminder, moved=False)
 
 
+def reminders_pending_for(*, newsroom: Newsroom, email: str) -> list[Reminder]:
+    """The address's pending reminder at this newsroom (at most one), found by its keyed hash. Reminders
+    that went out or were cancelled hold no address and cannot be found by one."""
+    email_hash = lookup_hash(normalize_email(email), scope=_HASH_SCOPE)
+    return list(Reminder.objects.filter(newsroom=newsroom, email_hash=email_hash, status=Status.PENDING))
+
+
 def reminder_token(reminder_id: int) -> str:
     """The unsubscribe token: signed reminder id. It carries no address and never expires."""
     return signing.dumps(reminder_id, salt=_TOKEN_SALT, compress=True)

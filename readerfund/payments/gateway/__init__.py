@@ -24,6 +24,7 @@ from readerfund.payments.gateway.client import (
 from readerfund.payments.gateway.customers import (
     customer_create,
     customer_default_payment_method_set,
+    customer_delete,
     payment_method_attach,
     payment_method_get,
     setup_intent_create,
@@ -108,6 +109,7 @@ __all__ = [
     "dispute_get",
     "customer_create",
     "customer_default_payment_method_set",
+    "customer_delete",
     "error_translate",
     "event_verify",
     "invoice_create",

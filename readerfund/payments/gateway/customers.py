@@ -40,6 +40,16 @@ def customer_create(*, metadata: dict[str, str], idempotency_key: str) -> str:
     return str(customer.id)
 
 
+def customer_delete(*, customer_id: str, idempotency_key: str) -> None:
+    """Delete a customer for good ("Erase my data"): Stripe cancels its subscriptions and detaches its payment
+    methods. Raises GatewayNotFound when the customer is already gone (the caller treats that as done).
+
+    The key is sent like every write's, though Stripe ignores idempotency keys on DELETE: deleting twice
+    answers "no such customer", which is the same outcome."""
+    with provider_errors():
+        stripe_client().v1.customers.delete(customer_id, options=write_options(idempotency_key))
+
+
 def payment_method_attach(*, payment_method_id: str, customer_id: str, idempotency_key: str) -> None:
     """Raises PaymentDeclined when the bank refuses the card at attach time."""
     with provider_errors():

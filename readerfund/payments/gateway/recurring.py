@@ -191,8 +191,14 @@ def invoice_failed_attempt_seen(*, invoice: GatewayInvoice) -> bool:
     # one made this listing the slowest read of webhook processing. A failed charge that does not
     # name the invoice itself has its intent read on its own.
     params: Any = {"customer": invoice.customer, "created": {"gt": invoice.created - 1}, "limit": 100}
+    try:
+        with provider_errors():
+            failed = [raw for raw in read_all(path("charges"), **params) if raw.get("status") == "failed"]
+    except GatewayNotFound:
+        # The customer was deleted ("Erase my data") after the invoice was paid: its charges can no longer
+        # be listed by it. The payment itself must still be recorded; it is simply not called a recovery.
+        return False
     with provider_errors():
-        failed = [raw for raw in read_all(path("charges"), **params) if raw.get("status") == "failed"]
         for raw in failed:
             if object_id(raw.get("invoice")) == invoice.id:
                 return True
