@@ -20,6 +20,7 @@ from django.utils import timezone
 from readerfund.checkout import services
 from readerfund.checkout.validation import checkout_request_parse
 from readerfund.notifications.models import OutboxMessage
+from readerfund.notifications.render import message_render
 from readerfund.payments import changes, gateway, ledger
 from readerfund.payments.accounts import ProviderAccount
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Payment
@@ -90,6 +91,12 @@ def test_a_lower_amount_is_what_the_next_renewal_charges(localstripe: str, demo_
     payment = ledger.invoice_sync(newsroom=demo_newsroom, invoice_id=renewal.id)
     assert payment is not None and payment.amount == 300
     assert _notices(contribution) == 1
+    for locale, words in (("en", "a month"), ("ru", "в месяц")):
+        message = OutboxMessage.objects.get(template="plan_changed")
+        message.locale = locale
+        mail = message_render(message)
+        assert words in mail.body and "$3" in mail.body
+        assert demo_newsroom.name not in mail.subject
 
 
 def test_an_amount_below_the_minimum_is_refused_and_stripe_is_untouched(localstripe: str, demo_newsroom: Any) -> None:
