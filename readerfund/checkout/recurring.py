@@ -38,14 +38,15 @@ def customer_for(*, contribution: Contribution) -> str:
     return contribution.provider_customer_id
 
 
-def plan_for(*, contribution: Contribution) -> str:
+def plan_for(*, contribution: Contribution, amount: int | None = None, frequency: str | None = None) -> str:
     """One Plan per (newsroom, amount, currency, interval), cached in ProviderPlan. Two checkouts racing
-    for a new plan may both create one at the provider; the first stored wins, the other stays unused."""
-    interval = INTERVALS[contribution.frequency]
+    for a new plan may both create one at the provider; the first stored wins, the other stays unused.
+    `amount`, `frequency`: another plan for this contribution (a supporter's change, payments/changes.py)."""
+    interval = INTERVALS[frequency or contribution.frequency]
     key: dict[str, Any] = {
         "newsroom_id": contribution.newsroom_id,
         "provider": "stripe",
-        "amount": contribution.amount,
+        "amount": contribution.amount if amount is None else amount,
         "currency": contribution.currency,
         "interval": interval,
     }

@@ -70,6 +70,7 @@ class Contribution(models.Model):
         FAILED = "failed", _("Failed")
         CANCELED = "canceled", _("Canceled")
         REFUSED = "refused", _("Refused")  # e.g. a card from a listed risk country
+        PAUSED = "paused", _("Paused")  # recurring, held by the supporter until paused_until
 
     newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="contributions")
     supporter = models.ForeignKey(Supporter, on_delete=models.PROTECT, related_name="contributions")
@@ -104,6 +105,10 @@ class Contribution(models.Model):
     receipt_requested = models.BooleanField(default=False)
     locale = models.CharField(max_length=8, default="en")
     failure_reason = models.CharField(max_length=200, blank=True)
+    # A paused plan's first day of charging again (payments/changes.py); empty unless paused.
+    paused_until = models.DateField(null=True, blank=True)
+    # A plan the supporter canceled runs, and stays active, until the end of its paid period: this day.
+    cancels_at = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -113,6 +118,60 @@ class Contribution(models.Model):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+
+class ContributionChange(models.Model):
+    """A supporter's change to their recurring contribution, committed before the provider is called.
+
+    Its random request key scopes the change's idempotency keys (`<request_key>:<step>`). A second
+    identical request while one is in flight, or after it is done, finds this row and changes nothing
+    (payments/changes.py)."""
+
+    class Kind(models.TextChoices):
+        AMOUNT = "amount", _("Amount or frequency")
+        PAUSE = "pause", _("Pause")
+        RESUME = "resume", _("Resume")
+        CANCEL = "cancel", _("Cancel")
+        CARD = "card", _("Card")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")  # the provider call is (or was, if the request died) in flight
+        WAITING = "waiting", _("Waiting for the supporter")  # a card change: the page confirms the card
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="changes")
+    request_key = models.CharField(max_length=64, unique=True, default=request_key_new)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # What was asked (amount, frequency, months), and for a card change its SetupIntent id. Never the
+    # cancellation's reason: that is kept apart from the supporter (CancellationReason).
+    parameters = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.CharField(max_length=40, blank=True)
+    # A card change: the SetupIntent made for it, the only one its finish accepts.
+    setup_intent_id = models.CharField(max_length=64, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["contribution", "-id"], name="contribution_change_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}"
+
+
+class CancellationReason(models.Model):
+    """Why a supporter canceled, in their own words, for the newsroom's churn report. Deliberately without
+    the supporter, the contribution or a time of day: nothing here says who wrote it."""
+
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="cancellation_reasons")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices)
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=200)
+    created_on = models.DateField()
+
+    def __str__(self) -> str:
+        return f"{self.frequency} {self.currency} {self.created_on}"
 
 
 class Payment(models.Model):

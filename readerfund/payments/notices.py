@@ -102,3 +102,30 @@ def payment_failed_notify(*, contribution: Contribution) -> bool:
         message_key=f"payment-failed-{contribution.id}",
     )
     return True
+
+
+def plan_changed_notify(*, contribution: Contribution, kind: str, change_key: str, last4: str = "") -> bool:
+    """Queue the confirmation of a supporter's change to their plan (payments/changes.py), once per change.
+    Call inside the transaction that wrote the change. `kind`: amount | pause | resume | cancel | card."""
+    supporter = contribution.supporter
+    if not supporter.email or supporter.erased_at is not None:
+        return False
+    email_queue(
+        newsroom=contribution.newsroom,
+        to=supporter.email,
+        template="plan_changed",
+        context={
+            "kind": kind,
+            "amount": Money(contribution.amount, contribution.currency).display(),
+            "frequency": contribution.frequency,
+            "paused_until": contribution.paused_until.isoformat() if contribution.paused_until else "",
+            "cancels_at": contribution.cancels_at.isoformat() if contribution.cancels_at else "",
+            "canceled": contribution.status == Contribution.Status.CANCELED,
+            "last4": last4,
+            "name": supporter.name,
+            "reference": supporter.reference,
+        },
+        locale=contribution.locale,
+        message_key=f"plan-changed-{change_key}"[:150],
+    )
+    return True

@@ -195,6 +195,8 @@ class GatewaySetupIntent:
     status: str
     client_secret: str
     payment_method: str
+    customer: str = ""
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,12 @@ class GatewaySubscription:
     metadata: dict[str, str] = field(default_factory=dict)
     # The latest invoice itself, when the read expanded it (saves reading it again).
     invoice: GatewayInvoice | None = None
+    item_id: str = ""  # its one subscription item (a plan change names it)
+    current_period_end: int = 0  # Unix time the paid period ends
+    cancel_at_period_end: bool = False
+    # Unix time before which the provider charges nothing: a pause (pause_collection.resumes_at on
+    # Stripe, a trial_end on the emulator; see gateway/recurring.py subscription_pause). 0: none.
+    held_until: int = 0
 
 
 @dataclass(frozen=True)

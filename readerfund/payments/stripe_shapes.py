@@ -74,6 +74,9 @@ def subscription_from(obj: Any) -> GatewaySubscription:
     if not plan and raw.get("items", {}).get("data"):
         plan = raw["items"]["data"][0].get("plan") or {}
     invoice = raw.get("latest_invoice")
+    items = (raw.get("items") or {}).get("data") or []
+    pause = raw.get("pause_collection") or {}
+    held_until = int(pause.get("resumes_at") or 0) if isinstance(pause, dict) else 0
     intent = None
     if isinstance(invoice, dict) and isinstance(invoice.get("payment_intent"), dict):
         intent = intent_from(invoice["payment_intent"])
@@ -89,6 +92,10 @@ def subscription_from(obj: Any) -> GatewaySubscription:
         payment_intent=intent,
         metadata=dict(raw.get("metadata") or {}),
         invoice=invoice_from(invoice) if isinstance(invoice, dict) else None,
+        item_id=str(items[0].get("id") or "") if items and isinstance(items[0], dict) else "",
+        current_period_end=int(raw.get("current_period_end") or 0),
+        cancel_at_period_end=bool(raw.get("cancel_at_period_end")),
+        held_until=max(held_until, int(raw.get("trial_end") or 0)),
     )
 
 

@@ -12,6 +12,11 @@ Why the rules are what they are:
   Secure finished late, a SEPA debit we thought lost), the money is real and the contribution follows.
 - A subscription that is still `incomplete` while its first payment has succeeded is active: the
   money arrived, and the provider's subscription status catches up a moment later.
+- Paused is a running plan the supporter asked to hold for a while (payments/changes.py). The provider
+  still calls the subscription active while it holds the charges, and an event read before the pause
+  may arrive after it: so while the pause lasts (`pause_over` false) nothing the provider says about
+  renewals moves it. Only the supporter's resume, or the plan's end, does; once the pause date has
+  passed, the provider's word counts again.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class Status(StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
     REFUSED = "refused"
+    PAUSED = "paused"
 
 
 class Signal(StrEnum):
@@ -46,12 +52,14 @@ class Signal(StrEnum):
     SUBSCRIPTION_ENDED = "subscription_ended"  # canceled, or gone at the provider
     FIRST_PAYMENT_EXPIRED = "first_payment_expired"  # incomplete_expired: the first payment never came
     RISK_REFUSED = "risk_refused"  # our own refusal of a card from a listed risk country
+    PAUSED = "paused"  # the supporter paused the plan (the provider holds its charges until a date)
+    RESUMED = "resumed"  # the supporter resumed a paused plan before its date
 
 
 S, G = Status, Signal
 FINAL = {S.REFUSED, S.SUCCEEDED, S.CANCELED}
 _OPEN = {S.PENDING, S.REQUIRES_ACTION}  # the first payment has not been made yet
-_RUNNING = {S.ACTIVE, S.PAST_DUE}  # a recurring plan that started
+_RUNNING = {S.ACTIVE, S.PAST_DUE}  # a recurring plan that started and is being charged
 
 
 def _from(sources: set[Status], target: Status) -> dict[Status, Status]:
@@ -66,21 +74,31 @@ RULES: dict[Signal, dict[Status, Status]] = {
     G.NEEDS_ACTION: _from(_OPEN, S.REQUIRES_ACTION),
     G.DECLINED: _from(_OPEN, S.FAILED),
     G.ABANDONED: _from(_OPEN, S.CANCELED),
-    G.SUBSCRIPTION_ACTIVE: _from(_OPEN | _RUNNING | {S.FAILED}, S.ACTIVE),
-    G.RENEWAL_FAILED: _from(_RUNNING, S.PAST_DUE),
-    G.RENEWAL_NEEDS_ACTION: _from(_RUNNING, S.PAST_DUE),
+    # From paused: the pause is over (see WAIT_FOR_PAUSE_END) and the plan runs again.
+    G.SUBSCRIPTION_ACTIVE: _from(_OPEN | _RUNNING | {S.FAILED, S.PAUSED}, S.ACTIVE),
+    G.RENEWAL_FAILED: _from(_RUNNING | {S.PAUSED}, S.PAST_DUE),
+    G.RENEWAL_NEEDS_ACTION: _from(_RUNNING | {S.PAUSED}, S.PAST_DUE),
     # An invoice's payment failed: a renewal of a running plan, or the first payment of a new one.
-    G.INVOICE_FAILED: {**_from(_RUNNING, S.PAST_DUE), **_from(_OPEN, S.FAILED)},
+    G.INVOICE_FAILED: {**_from(_RUNNING | {S.PAUSED}, S.PAST_DUE), **_from(_OPEN, S.FAILED)},
     # A failed plan the provider then ended stays failed: "canceled" would say it had started.
-    G.SUBSCRIPTION_ENDED: _from(_OPEN | _RUNNING, S.CANCELED),
+    G.SUBSCRIPTION_ENDED: _from(_OPEN | _RUNNING | {S.PAUSED}, S.CANCELED),
     G.FIRST_PAYMENT_EXPIRED: _from(_OPEN, S.FAILED),
     G.RISK_REFUSED: _from(_OPEN, S.REFUSED),
+    # Only a plan in good standing pauses: a past-due one has an unpaid renewal to settle first.
+    G.PAUSED: _from({S.ACTIVE}, S.PAUSED),
+    G.RESUMED: _from({S.PAUSED}, S.ACTIVE),
 }
 
+# What the provider says about renewals, which leaves a paused plan alone until its pause date has passed.
+WAIT_FOR_PAUSE_END = frozenset({G.SUBSCRIPTION_ACTIVE, G.RENEWAL_FAILED, G.RENEWAL_NEEDS_ACTION, G.INVOICE_FAILED})
 
-def status_next(current: str, signal: Signal) -> Status | None:
-    """The contribution's new status, or None when the signal changes nothing from `current`."""
+
+def status_next(current: str, signal: Signal, *, pause_over: bool = True) -> Status | None:
+    """The contribution's new status, or None when the signal changes nothing from `current`.
+    `pause_over`: a paused contribution's pause date has passed (or it has none)."""
     now = Status(current)
+    if now == S.PAUSED and signal in WAIT_FOR_PAUSE_END and not pause_over:
+        return None
     target = RULES[signal].get(now)
     return None if target is None or target == now else target
 

@@ -10,6 +10,7 @@ from readerfund.payments.models import Contribution
 from readerfund.payments.transitions import (
     FINAL,
     RULES,
+    WAIT_FOR_PAUSE_END,
     Signal,
     Status,
     intent_signal,
@@ -70,6 +71,49 @@ def test_the_table_speaks_the_models_statuses() -> None:
 )
 def test_status_next(current: Status, signal: Signal, expected: Status | None) -> None:
     assert status_next(current, signal) == expected
+
+
+@pytest.mark.parametrize(
+    ("current", "signal", "pause_over", "expected"),
+    [
+        # the supporter pauses a plan in good standing, and resumes it
+        (S.ACTIVE, G.PAUSED, True, S.PAUSED),
+        (S.PAST_DUE, G.PAUSED, True, None),
+        (S.PENDING, G.PAUSED, True, None),
+        (S.CANCELED, G.PAUSED, True, None),
+        (S.PAUSED, G.RESUMED, False, S.ACTIVE),
+        (S.PAUSED, G.RESUMED, True, S.ACTIVE),
+        (S.ACTIVE, G.RESUMED, True, None),
+        (S.CANCELED, G.RESUMED, True, None),
+        # while the pause lasts, the provider's "active" (it holds the charges) and late renewal news change nothing
+        (S.PAUSED, G.SUBSCRIPTION_ACTIVE, False, None),
+        (S.PAUSED, G.RENEWAL_FAILED, False, None),
+        (S.PAUSED, G.RENEWAL_NEEDS_ACTION, False, None),
+        (S.PAUSED, G.INVOICE_FAILED, False, None),
+        # once its date has passed, the plan runs again and its renewals count
+        (S.PAUSED, G.SUBSCRIPTION_ACTIVE, True, S.ACTIVE),
+        (S.PAUSED, G.RENEWAL_FAILED, True, S.PAST_DUE),
+        (S.PAUSED, G.INVOICE_FAILED, True, S.PAST_DUE),
+        # a paused plan that ends is canceled, pause or not
+        (S.PAUSED, G.SUBSCRIPTION_ENDED, False, S.CANCELED),
+        (S.PAUSED, G.SUBSCRIPTION_ENDED, True, S.CANCELED),
+        # nothing else moves it
+        (S.PAUSED, G.PAID, True, None),
+        (S.PAUSED, G.DECLINED, True, None),
+        (S.PAUSED, G.RISK_REFUSED, True, None),
+        (S.PAUSED, G.FIRST_PAYMENT_EXPIRED, True, None),
+        # the pause's date means nothing to a plan that is not paused
+        (S.ACTIVE, G.RENEWAL_FAILED, False, S.PAST_DUE),
+        (S.PAST_DUE, G.SUBSCRIPTION_ACTIVE, False, S.ACTIVE),
+    ],
+)
+def test_status_next_around_a_pause(current: Status, signal: Signal, pause_over: bool, expected: Status | None) -> None:
+    assert status_next(current, signal, pause_over=pause_over) == expected
+
+
+@given(st.sampled_from(sorted(WAIT_FOR_PAUSE_END)))
+def test_nothing_the_provider_says_about_renewals_ends_a_pause_early(signal: Signal) -> None:
+    assert status_next(S.PAUSED, signal, pause_over=False) is None
 
 
 @given(st.sampled_from(sorted(FINAL)), st.sampled_from(list(Signal)))

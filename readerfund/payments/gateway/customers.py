@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from readerfund.payments.gateway.client import provider_errors, stripe_client, write_options
+from readerfund.payments.gateway.client import path, provider_errors, read, stripe_client, write_options
 from readerfund.payments.provider import (
     GatewayPaymentMethod,
     GatewaySetupIntent,
@@ -68,26 +68,42 @@ def customer_default_payment_method_set(*, customer_id: str, payment_method_id: 
         )
 
 
-def setup_intent_create(
-    *, payment_method_types: list[str], metadata: dict[str, str], idempotency_key: str
-) -> GatewaySetupIntent:
-    with provider_errors():
-        params: Any = {"payment_method_types": payment_method_types, "usage": "off_session", "metadata": metadata}
-        raw = raw_dict(stripe_client().v1.setup_intents.create(params=params, options=write_options(idempotency_key)))
+def _setup_intent_from(raw: dict[str, Any]) -> GatewaySetupIntent:
     return GatewaySetupIntent(
         id=raw["id"],
         status=raw.get("status") or "",
         client_secret=raw.get("client_secret") or "",
         payment_method=object_id(raw.get("payment_method")),
+        customer=object_id(raw.get("customer")),
+        metadata=dict(raw.get("metadata") or {}),
     )
+
+
+def setup_intent_create(
+    *, payment_method_types: list[str], metadata: dict[str, str], idempotency_key: str, customer_id: str = ""
+) -> GatewaySetupIntent:
+    """For later payments (usage off_session). `customer_id`: a card replacing a plan's card is set up for
+    that plan's own customer, which the confirmed card is then attached to."""
+    params: Any = {"payment_method_types": payment_method_types, "usage": "off_session", "metadata": metadata}
+    if customer_id:
+        params["customer"] = customer_id
+    with provider_errors():
+        raw = raw_dict(stripe_client().v1.setup_intents.create(params=params, options=write_options(idempotency_key)))
+    return _setup_intent_from(raw)
 
 
 def setup_intent_get(*, setup_intent_id: str) -> GatewaySetupIntent:
     with provider_errors():
-        raw = raw_dict(stripe_client().v1.setup_intents.retrieve(setup_intent_id))
-    return GatewaySetupIntent(
-        id=raw["id"],
-        status=raw.get("status") or "",
-        client_secret=raw.get("client_secret") or "",
-        payment_method=object_id(raw.get("payment_method")),
-    )
+        return _setup_intent_from(raw_dict(stripe_client().v1.setup_intents.retrieve(setup_intent_id)))
+
+
+def customer_default_payment_method_get(*, customer_id: str) -> str:
+    """The card (or mandate) that bills every subscription of this customer."""
+    with provider_errors():
+        raw = read(path("customers", customer_id))
+    return object_id((raw.get("invoice_settings") or {}).get("default_payment_method"))
+
+
+def payment_method_detach(*, payment_method_id: str, idempotency_key: str) -> None:
+    with provider_errors():
+        stripe_client().v1.payment_methods.detach(payment_method_id, options=write_options(idempotency_key))

@@ -112,6 +112,70 @@ def subscription_cancel(*, subscription_id: str, idempotency_key: str) -> Gatewa
         )
 
 
+# --- a supporter's changes to their plan (payments/changes.py) ------------------------------------
+# Where Stripe and the emulator differ, each is decided here, once, from the account's `emulator` flag.
+
+
+def _subscription_modify(subscription_id: str, params: Any, idempotency_key: str) -> GatewaySubscription:
+    with provider_errors():
+        return subscription_from(
+            stripe_client().v1.subscriptions.update(
+                subscription_id, params=params, options=write_options(idempotency_key)
+            )
+        )
+
+
+def _emulator_prorations_remove(*, customer_id: str, subscription_id: str) -> None:
+    """localstripe refuses proration_behavior and, on a plan change, leaves an "Unused time" credit of every
+    earlier invoice pending for the next one: remove those, so the next renewal charges the new amount as
+    Stripe's proration_behavior="none" does. (A delete carries no idempotency key: it is one by nature.)"""
+    with provider_errors():
+        for item in list(read_all(path("invoiceitems"), customer=customer_id, limit=100)):
+            if item.get("proration") and object_id(item.get("subscription")) == subscription_id:
+                stripe_client().v1.invoice_items.delete(str(item["id"]))
+
+
+def subscription_plan_change(
+    *, subscription: GatewaySubscription, plan_id: str, idempotency_key: str
+) -> GatewaySubscription:
+    """The subscription's one item moves to another plan, without proration: the next renewal charges the
+    new amount, and the one already paid stands. (A change of interval makes the provider invoice the new
+    plan at once: its billing period starts again.)"""
+    params: Any = {"items": [{"id": subscription.item_id, "plan": plan_id}]}
+    emulated = account_current().emulator
+    if not emulated:
+        params["proration_behavior"] = "none"
+    changed = _subscription_modify(subscription.id, params, idempotency_key)
+    if emulated:
+        _emulator_prorations_remove(customer_id=subscription.customer, subscription_id=subscription.id)
+    return subscription_get(subscription_id=changed.id)
+
+
+def _pause_params(resumes_at: int | None) -> Any:
+    """Stripe pauses collection (invoices made during the pause are voided) until `resumes_at`; the
+    emulator answers 500 to pause_collection, so there the next charge is pushed to that time with a
+    trial_end (its status stays active). `None`: resume now."""
+    if account_current().emulator:
+        return {"trial_end": "now" if resumes_at is None else resumes_at}
+    if resumes_at is None:
+        return {"pause_collection": ""}
+    return {"pause_collection": {"behavior": "void", "resumes_at": resumes_at}}
+
+
+def subscription_pause(*, subscription_id: str, resumes_at: int, idempotency_key: str) -> GatewaySubscription:
+    return _subscription_modify(subscription_id, _pause_params(resumes_at), idempotency_key)
+
+
+def subscription_resume(*, subscription_id: str, idempotency_key: str) -> GatewaySubscription:
+    return _subscription_modify(subscription_id, _pause_params(None), idempotency_key)
+
+
+def subscription_cancel_at_period_end(*, subscription_id: str, idempotency_key: str) -> GatewaySubscription:
+    """The plan runs to the end of the period already paid, then the provider ends it
+    (customer.subscription.deleted)."""
+    return _subscription_modify(subscription_id, {"cancel_at_period_end": True}, idempotency_key)
+
+
 def subscriptions_list(*, customer_id: str = "", status: str = "all") -> Iterator[GatewaySubscription]:
     params: Any = {"status": status, "limit": 100}
     if customer_id:

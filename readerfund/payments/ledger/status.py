@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from readerfund.payments.conversions import conversion_count
 from readerfund.payments.models import Contribution
@@ -23,11 +24,18 @@ def contribution_status_apply(*, contribution_id: int, signal: Signal, reason: s
             Contribution.objects.select_for_update().select_related("supporter", "newsroom").get(id=contribution_id)
         )
         was = contribution.status
-        new = status_next(was, signal)
+        paused_until = contribution.paused_until
+        pause_over = paused_until is None or paused_until <= timezone.now().date()
+        new = status_next(was, signal, pause_over=pause_over)
         if new is not None:
             contribution.status = new
             contribution.failure_reason = reason[:200] if new in (Status.FAILED, Status.PAST_DUE) else ""
-            contribution.save(update_fields=["status", "failure_reason", "updated_at"])
+            fields = ["status", "failure_reason", "updated_at"]
+            if was == Status.PAUSED:
+                # The pause is over (resumed, ended, or past its date): its date no longer says anything.
+                contribution.paused_until = None
+                fields.append("paused_until")
+            contribution.save(update_fields=fields)
         if (was, new, contribution.payment_method_type) == (Status.PENDING, Status.FAILED, "sepa_debit"):
             # A direct debit fails days after the reader left: the thank-you page said we would write.
             payment_failed_notify(contribution=contribution)

@@ -31,6 +31,9 @@ _IN_STEP = {
     (Status.ACTIVE, "trialing"),
     (Status.PAST_DUE, "past_due"),
     (Status.PAST_DUE, "unpaid"),
+    # Paused by the supporter: the provider calls it active (emulator: or trialing) while it holds the charges.
+    (Status.PAUSED, "active"),
+    (Status.PAUSED, "trialing"),
     (Status.CANCELED, "canceled"),
     (Status.FAILED, "canceled"),
     (Status.FAILED, "incomplete_expired"),
@@ -139,7 +142,7 @@ def _to_reread(run: Run) -> list[str]:
     rows = Contribution.objects.filter(newsroom=run.newsroom).exclude(frequency=Frequency.ONE_OFF)
     rows = rows.exclude(provider_subscription_id="")
     recent = Q(status__in=UNSETTLED, created_at__gte=run.started - UNSETTLED_WINDOW)
-    wanted = recent | Q(status__in=(Status.ACTIVE, Status.PAST_DUE))
+    wanted = recent | Q(status__in=(Status.ACTIVE, Status.PAST_DUE, Status.PAUSED))
     if run.scope.everything:
         wanted = Q()
     elif run.scope.since is not None:
