@@ -54,6 +54,7 @@ PAGE: dict[str, dict[str, str]] = {
         "thanks_receipt": "A receipt is on its way to your inbox.",
         "thanks_receipt_later": "We will e-mail your receipt once the payment has gone through.",
         "thanks_back": "Back to the article",
+        "thanks_manage": "Manage your support",
         "thanks_unknown": "We could not find this contribution. If you were charged, your receipt has the details.",
         "refused_title": "We could not accept this card",
         "refused_body": (
@@ -118,6 +119,7 @@ PAGE: dict[str, dict[str, str]] = {
         "thanks_receipt": "Квитанция уже в пути на вашу почту.",
         "thanks_receipt_later": "Квитанцию пришлём письмом, когда платёж пройдёт.",
         "thanks_back": "Вернуться к статье",
+        "thanks_manage": "Управлять поддержкой",
         "thanks_unknown": "Мы не нашли этот взнос. Если деньги списаны, подробности — в квитанции.",
         "refused_title": "Мы не можем принять эту карту",
         "refused_body": (

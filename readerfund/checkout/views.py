@@ -287,6 +287,7 @@ def checkout_thanks(request: HttpRequest, slug: str, request_key: str) -> HttpRe
         "supported": supported,
         "back_url": f"{return_url}#readerfund-supporter" if return_url and supported else return_url,
         "storage_key": f"readerfund:{newsroom.slug}:supporter",
+        "manage_url": reverse("supporters-signin", args=[newsroom.slug]) + "?" + urlencode({"locale": locale}),
     }
     response = render(request, "checkout/thanks.html", context, status=200 if contribution else 404)
     response["Cache-Control"] = "no-store"

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "readerfund.checkout",
     "readerfund.notifications",
     "readerfund.reminders",
+    "readerfund.supporters",
     "readerfund.demo",
 ]
 

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("readerfund.checkout.urls")),
     path("", include("readerfund.payments.urls")),
     path("", include("readerfund.reminders.urls")),
+    path("", include("readerfund.supporters.urls")),
     # Last: the demo's article pages match any "<slug>/".
     path("", include("readerfund.demo.urls")),
 ]

@@ -25,6 +25,8 @@ PERIODIC_JOBS = (
     "readerfund.payments.webhooks.webhook_events_requeue",
     "readerfund.core.ratelimit.rate_limit_prune",
     "readerfund.core.tasks.task_results_prune",
+    "readerfund.supporters.signin.signin_requests_prune",
+    "readerfund.supporters.session.supporter_sessions_prune",
 )
 
 

@@ -1,0 +1,77 @@
+"""Supporters of the demo newsroom, made as the checkout makes them (checkout/services.py supporter_for)."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from readerfund.checkout.services import supporter_for
+from readerfund.core.privacy import normalize_email
+from readerfund.newsrooms.models import Newsroom
+from readerfund.notifications.models import OutboxMessage
+from readerfund.payments.models import Contribution, Supporter
+
+ADDRESS = "Reader@Example.org"
+
+
+def supporter_make(
+    newsroom: Newsroom, email: str = ADDRESS, *, status: str = Contribution.Status.SUCCEEDED, **fields: Any
+) -> Supporter:
+    supporter = supporter_for(newsroom=newsroom, email=normalize_email(email), name="Ада", locale="en")
+    Contribution.objects.create(
+        newsroom=newsroom,
+        supporter=supporter,
+        frequency=fields.pop("frequency", "monthly"),
+        amount=fields.pop("amount", 500),
+        currency=fields.pop("currency", "USD"),
+        status=status,
+        request_key=secrets.token_urlsafe(24),
+        **fields,
+    )
+    return supporter
+
+
+@pytest.fixture
+def supporter(demo_newsroom: Newsroom) -> Supporter:
+    return supporter_make(demo_newsroom)
+
+
+@pytest.fixture
+def other_newsroom(db: Any) -> Newsroom:
+    return Newsroom.objects.create(slug="exile-gazette", name="The Exile Gazette")
+
+
+def signin_secrets(message: OutboxMessage) -> tuple[str, str]:
+    """(link path, code) from a queued sign-in e-mail."""
+    context = json.loads(message.context)
+    path = re.sub(r"^https?://[^/]+", "", context["url"])
+    return path, context["code"]
+
+
+@pytest.fixture
+def ask(client: Client, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
+    """Post the sign-in form; returns the response."""
+
+    def post(email: str = ADDRESS, *, slug: str = "demo", locale: str = "en", **headers: str) -> Any:
+        return client.post(f"/account/{slug}/", {"email": email, "locale": locale}, headers=headers)
+
+    return post
+
+
+@pytest.fixture
+def signin_email(ask: Callable[..., Any]) -> Callable[..., tuple[str, str]]:
+    """Ask for a sign-in e-mail and read its link path and code from the outbox."""
+
+    def get(email: str = ADDRESS, **kwargs: Any) -> tuple[str, str]:
+        before = set(OutboxMessage.objects.values_list("id", flat=True))
+        assert ask(email, **kwargs).status_code == 200
+        (message,) = OutboxMessage.objects.exclude(id__in=before)
+        return signin_secrets(message)
+
+    return get
