@@ -25,6 +25,8 @@ PERIODIC_JOBS = (
     "readerfund.payments.webhooks.webhook_events_requeue",
     "readerfund.core.ratelimit.rate_limit_prune",
     "readerfund.core.tasks.task_results_prune",
+    # Claims each newsroom's day on its row, so it runs once a day however many workers scan.
+    "readerfund.payments.retention.supporters_lapsed_purge_due",
 )
 
 
