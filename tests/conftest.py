@@ -6,6 +6,7 @@ Each is started on a free loopback port by the fixture that needs it and stopped
 from __future__ import annotations
 
 import email
+import logging
 import os
 import shutil
 import threading
@@ -20,13 +21,44 @@ from django.conf import settings
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from readerfund.core import privacy
 from readerfund.demo import processes
+from tests import logwatch
 
 # A loaded 2-core machine runs even pure functions slowly now and then: no deadlines, no "too slow".
 hypothesis_settings.register_profile(
     "readerfund", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
 )
 hypothesis_settings.load_profile("readerfund")
+
+
+def _encrypt_registering(plaintext: str) -> str:
+    logwatch.sensitive_if_long(plaintext)
+    return _encrypt(plaintext)
+
+
+_encrypt = privacy.encrypt
+privacy.encrypt = _encrypt_registering  # what is encrypted at rest is what no log may print
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Every log record of every test is checked for addresses and the test's secrets (tests/logwatch.py);
+    # attached here, so Django's own logging set-up cannot have replaced it.
+    root = logging.getLogger()
+    if logwatch.watch not in root.handlers:
+        root.addHandler(logwatch.watch)
+    logwatch.watch.reset()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    leaks = logwatch.watch.leaks()
+    if leaks:
+        pytest.fail("a log record holds personal data:\n" + "\n".join(leaks), pytrace=False)
+    return result
+
 
 # Playwright's own sync API runs an event loop; Django refuses sync ORM calls when it sees one.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

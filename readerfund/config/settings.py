@@ -141,6 +141,11 @@ STATIC_ROOT = VAR_DIR / "static"
 # --- privacy -------------------------------------------------------------------------------------
 # Key for encrypting personal data at rest (32 bytes, urlsafe base64). Derived from SECRET_KEY if unset.
 FIELD_ENCRYPTION_KEY = env("FIELD_ENCRYPTION_KEY", "")
+# Keys being retired, comma-separated: still decrypt what `readerfund rotate-key` has not yet moved.
+FIELD_ENCRYPTION_KEYS_OLD = env("FIELD_ENCRYPTION_KEYS_OLD", "")
+# Key of the look-up hashes (Supporter.email_hash, …); never changes. Unset: the current encryption key.
+# Set it to the retiring key before a rotation (readerfund/core/privacy.py explains why).
+LOOKUP_HASH_KEY = env("LOOKUP_HASH_KEY", "")
 # Request header the CDN or proxy sets to the reader's country (ISO 3166-1 alpha-2).
 COUNTRY_HEADER = env("COUNTRY_HEADER", "CF-IPCountry")
 # Proxies in front of us that append to X-Forwarded-For; rate limits key on the address the

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -45,6 +45,16 @@ class Newsroom(models.Model):
     # Where that account's API answers; empty is Stripe. Only the demo and the tests point it at an emulator,
     # so it is not editable in forms: a typed URL would have our server send the secret key anywhere.
     stripe_api_base = models.CharField(max_length=200, blank=True, editable=False)
+    # A supporter with nothing running and nothing newer than this is erased (`readerfund purge`, daily).
+    retention_months = models.PositiveSmallIntegerField(
+        default=24,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "Months after a supporter's last contribution or payment before their address and name are erased."
+        ),
+    )
+    # When the worker's daily purge last ran for this newsroom: it claims the day by writing it.
+    retention_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

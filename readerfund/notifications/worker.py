@@ -27,6 +27,8 @@ PERIODIC_JOBS = (
     "readerfund.core.tasks.task_results_prune",
     "readerfund.supporters.signin.signin_requests_prune",
     "readerfund.supporters.session.supporter_sessions_prune",
+    # Claims each newsroom's day on its row, so it runs once a day however many workers scan.
+    "readerfund.payments.retention.supporters_lapsed_purge_due",
 )
 
 

@@ -40,6 +40,7 @@ def _newsroom_form(newsroom, **changes):
         "safer_options": "",
         "statement_descriptor": "READER SUPPORT",
         "sender_name": "Reader support",
+        "retention_months": "24",
         "memberships-TOTAL_FORMS": "0",
         "memberships-INITIAL_FORMS": "0",
     }
@@ -68,7 +69,7 @@ def test_a_newsrooms_stripe_secrets_are_stored_encrypted_and_never_shown_again(c
             "SELECT stripe_secret_key, stripe_webhook_secret FROM newsrooms_newsroom WHERE id = %s", [demo_newsroom.pk]
         )
         stored = cursor.fetchone()
-    assert all(value.startswith("v1:") and "secret" not in value for value in stored)
+    assert all(value.startswith("v2:") and "secret" not in value for value in stored)
     page = client.get(url).content.decode()
     assert "sk_test_newsroom_own_secret" not in page and "whsec_newsroom_own_secret" not in page
     # Saving again with the secret fields left empty keeps them.
