@@ -35,6 +35,11 @@ class Newsroom(models.Model):
         max_length=22, default="READER SUPPORT", help_text=_("Neutral text on the card statement.")
     )
     sender_name = models.CharField(max_length=80, default="Reader support", help_text=_("Neutral e-mail sender."))
+    # A reader's inbox may be read by someone else: by default no subject line names the outlet.
+    neutral_emails = models.BooleanField(
+        default=True,
+        help_text=_("E-mail subjects never name the newsroom (the sender is the neutral sender name)."),
+    )
     # The newsroom's own Stripe account: its money, customers, refunds and disputes never mix with another
     # newsroom's. Empty: the deployment's STRIPE_* settings (a deployment serving one newsroom).
     stripe_secret_key = EncryptedTextField(blank=True, help_text=_("Secret key of the newsroom's Stripe account."))

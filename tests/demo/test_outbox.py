@@ -62,7 +62,7 @@ def test_demo_sink_saves_what_the_worker_sends_and_the_page_shows_it(
     finally:
         processes.stop(sink)
     page = client.get("/demo/outbox/").content.decode()
-    assert f"Your reminder from {demo_newsroom.name}" in page
+    assert "Your reminder" in page
     assert "newcomer@example.org" in page
     assert "/reminders/unsubscribe/" in page
     assert "<iframe sandbox" in page and "Independent journalism survives" in page
