@@ -49,7 +49,7 @@ def renewal_authenticate(request: HttpRequest, slug: str, token: str) -> HttpRes
     if newsroom is None or found is None:
         return render(request, "checkout/authenticate.html", {**context, "text": t["authenticate_gone"]}, status=404)
     contribution, invoice_id = found
-    amount = contribution.money.display()
+    amount = contribution.money.display(contribution.locale)
     account = account_for(newsroom)
     with gateway.account_use(account):
         try:

@@ -104,8 +104,8 @@ def return_url_check(value: Any, newsroom: Newsroom, *, own_origin: str = "") ->
 
 def amount_problem(problem: amounts.AmountProblem, *, locale: str, rules: amounts.AmountRules) -> CheckoutProblem:
     values = {
-        "minimum": problem.minimum.display() if problem.minimum else "",
-        "maximum": problem.maximum.display() if problem.maximum else "",
+        "minimum": problem.minimum.display(locale) if problem.minimum else "",
+        "maximum": problem.maximum.display(locale) if problem.maximum else "",
         "currencies": ", ".join(rules.currencies),
     }
     field_name = "frequency" if problem.code == "unsupported_frequency" else "amount"

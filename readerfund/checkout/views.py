@@ -134,11 +134,11 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
         c: {
             f: {
                 "suggested": [
-                    {"amount": a, "label": Money(a, c).display()}
+                    {"amount": a, "label": Money(a, c).display(locale)}
                     for a in amounts.suggested_amounts(rules, currency=c, frequency=f)
                 ],
                 "minimum": amounts.minimum_for(rules, currency=c, frequency=f),
-                "minimum_label": Money(amounts.minimum_for(rules, currency=c, frequency=f), c).display(),
+                "minimum_label": Money(amounts.minimum_for(rules, currency=c, frequency=f), c).display(locale),
             }
             for f in amounts.FREQUENCIES
         }
@@ -252,7 +252,7 @@ def _thanks_lines(t: dict[str, str], contribution: Contribution | None) -> list[
     a pending one promises neither the money nor a receipt yet."""
     if contribution is None:
         return [t["thanks_unknown"]]
-    amount = contribution.money.display()
+    amount = contribution.money.display(contribution.locale)
     status = contribution.status
     finished = status in services.FINISHED
     if finished:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 # Currencies we accept, with their minor-unit exponent (ISO 4217).
 CURRENCY_EXPONENTS: dict[str, int] = {
@@ -101,7 +103,12 @@ class Money:
         units, minor = divmod(abs(self.amount), 10**self.exponent)
         return f"{sign}{units}.{minor:0{self.exponent}d}"
 
-    def display(self) -> str:
+    def display(self, locale: str = "en") -> str:
+        """'$5', '$2.50' in English; as the language writes it elsewhere ('5 $', '2,50 €', '1 000 £' in
+        Russian, from CLDR through Babel, as the embed's Intl.NumberFormat does). A whole amount drops its
+        minor digits in every language, as the appeal does."""
+        if locale and not locale.startswith("en"):
+            return _cldr_display(self, locale)
         text = self.major_str()
         if self.exponent and text.endswith("." + "0" * self.exponent):
             text = text[: -(self.exponent + 1)]
@@ -110,3 +117,15 @@ class Money:
 
     def __str__(self) -> str:
         return self.display()
+
+
+def _cldr_display(money: Money, locale: str) -> str:
+    from babel.numbers import format_currency
+
+    major = Decimal(money.amount).scaleb(-money.exponent)
+    whole = money.exponent and money.amount % 10**money.exponent == 0
+    text = format_currency(major, money.currency, locale=locale, format_type="standard")
+    if whole:
+        # Drop the minor digits (",00") the way the embed does: whatever separator the language uses.
+        text = re.sub(rf"[.,]0{{{money.exponent}}}(?!\d)", "", text)
+    return text

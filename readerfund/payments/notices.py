@@ -50,7 +50,7 @@ def renewal_action_notify(*, contribution: Contribution, invoice_id: str) -> boo
         to=supporter.email,
         template="renewal_action",
         context={
-            "amount": Money(contribution.amount, contribution.currency).display(),
+            "amount": Money(contribution.amount, contribution.currency).display(contribution.locale),
             "frequency": contribution.frequency,
             "url": url,
             "name": supporter.name,
@@ -92,7 +92,7 @@ def payment_failed_notify(*, contribution: Contribution) -> bool:
         to=supporter.email,
         template="payment_failed",
         context={
-            "amount": Money(contribution.amount, contribution.currency).display(),
+            "amount": Money(contribution.amount, contribution.currency).display(contribution.locale),
             "frequency": contribution.frequency,
             "url": checkout_again_url(contribution=contribution),
             "name": supporter.name,
@@ -116,7 +116,7 @@ def plan_changed_notify(*, contribution: Contribution, kind: str, change_key: st
         template="plan_changed",
         context={
             "kind": kind,
-            "amount": Money(contribution.amount, contribution.currency).display(),
+            "amount": Money(contribution.amount, contribution.currency).display(contribution.locale),
             "frequency": contribution.frequency,
             "paused_until": contribution.paused_until.isoformat() if contribution.paused_until else "",
             "cancels_at": contribution.cancels_at.isoformat() if contribution.cancels_at else "",

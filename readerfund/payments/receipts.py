@@ -6,6 +6,7 @@ since a supporter's inbox may be read by someone else.
 
 from __future__ import annotations
 
+from readerfund.core.dates import date_long
 from readerfund.core.money import Money
 from readerfund.notifications.services import email_queue
 from readerfund.payments.models import Contribution, Payment
@@ -21,9 +22,9 @@ def receipt_queue(*, payment: Payment, contribution: Contribution) -> bool:
         to=supporter.email,
         template="receipt",
         context={
-            "amount": Money(payment.amount, payment.currency).display(),
+            "amount": Money(payment.amount, payment.currency).display(contribution.locale),
             "frequency": contribution.frequency,
-            "date": payment.paid_at.date().isoformat(),
+            "date": date_long(payment.paid_at.date(), contribution.locale),
             "reference": supporter.reference,
             "name": supporter.name,
             "statement_descriptor": contribution.newsroom.statement_descriptor,

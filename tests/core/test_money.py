@@ -43,3 +43,28 @@ def test_major_string_round_trips(amount: int, currency: str) -> None:
 def test_display() -> None:
     assert Money(200, "USD").display() == "$2"
     assert Money(250, "EUR").display() == "€2.50"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "locale", "text"),
+    [
+        (200, "USD", "en", "$2"),
+        (250, "USD", "en", "$2.50"),
+        (200, "USD", "ru", "2\u00a0$"),
+        (550, "EUR", "ru", "5,50\u00a0€"),
+        (100000, "GBP", "ru", "1\u00a0000\u00a0£"),
+        (500, "JPY", "ru", "500\u00a0¥"),
+    ],
+)
+def test_money_is_written_as_each_language_writes_it(amount: int, currency: str, locale: str, text: str) -> None:
+    """As the embed's Intl.NumberFormat writes it (CLDR), whole amounts without their minor digits."""
+    assert Money(amount, currency).display(locale) == text
+
+
+def test_dates_in_letters_are_written_as_each_language_writes_them() -> None:
+    from datetime import date
+
+    from readerfund.core.dates import date_long
+
+    assert date_long(date(2026, 12, 15), "ru") == "15 декабря 2026\u202fг."  # CLDR: a narrow no-break space
+    assert date_long(date(2026, 12, 15), "en") == "15 December 2026"

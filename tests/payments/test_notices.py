@@ -172,7 +172,7 @@ def test_the_notice_in_russian_names_no_outlet(localstripe: str, demo_newsroom: 
     (message,) = smtp_server.wait_for(1)
     assert _subject(message) == "Списание с вашего счёта не прошло"
     text = _text(message)
-    assert "Ваш разовый взнос €9 не состоялся" in text
+    assert "Ваш разовый взнос 9\u00a0€ не состоялся" in text
     assert "С вашего счёта ничего не списано" in text
     assert "Gazette" not in _subject(message)
 
