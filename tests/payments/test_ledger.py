@@ -194,7 +194,7 @@ def test_receipts_in_russian_and_english_with_a_neutral_subject(
     localstripe: str, demo_newsroom: Any, smtp_server: Any
 ) -> None:
     russian = _paid(demo_newsroom, frequency="monthly", amount=500)
-    english = _paid(demo_newsroom, amount=700, locale="en")
+    _paid(demo_newsroom, amount=700, locale="en")
     for message in OutboxMessage.objects.order_by("id"):
         assert outbox_deliver(message_id=message.id) == "sent"
     received = smtp_server.wait_for(2)
