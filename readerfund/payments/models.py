@@ -365,3 +365,15 @@ class ReconcileCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object_type} through {self.created_through:%Y-%m-%d %H:%M}"
+
+
+class EmailLinkUse(models.Model):
+    """A pause or cancel link from a supporter's e-mail (payments/contribution_links.py) that has done its
+    work: the same link then says "already done" and changes nothing. Only a keyed hash of the token is kept
+    (a token in the clear is a working link until it expires), and nothing that names the supporter."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    used_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"link used {self.used_at:%Y-%m-%d}"
