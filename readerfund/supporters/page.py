@@ -53,7 +53,9 @@ def home_url(supporter: Supporter, locale: str, **query: str) -> str:
 
 
 def _done_url(supporter: Supporter, locale: str, kind: str, contribution: Contribution) -> str:
-    return home_url(supporter, locale, done=kind) + f"#contribution-{contribution.id}"
+    # No #fragment: a page with one ignores autofocus, and the confirmation, in the contribution's own
+    # card, takes the focus (and scrolls there) so that a screen reader says it.
+    return home_url(supporter, locale, done=kind, contribution=str(contribution.id))
 
 
 def refusal_text(t: dict[str, str], refused: changes.ChangeRefused) -> str:
@@ -70,7 +72,9 @@ def refusal_text(t: dict[str, str], refused: changes.ChangeRefused) -> str:
 # --- the page --------------------------------------------------------------------------------------
 
 
-def _contribution_view(t: dict[str, str], contribution: Contribution, problem: dict[str, Any]) -> dict[str, Any]:
+def _contribution_view(
+    t: dict[str, str], contribution: Contribution, problem: dict[str, Any], done: tuple[str, str]
+) -> dict[str, Any]:
     frequency = t.get(contribution.frequency, contribution.frequency)
     amount = contribution.money.display()
     changeable = contribution_changeable(contribution)
@@ -97,6 +101,7 @@ def _contribution_view(t: dict[str, str], contribution: Contribution, problem: d
         "cancels_now": contribution.status != Status.ACTIVE,
         "can_card": changeable and bool(contribution.provider_customer_id),
         "problem": problem if problem.get("contribution") == contribution.id else {},
+        "done_text": done[1] if done[0] == str(contribution.id) else "",
         "new_amount_label": t["new_amount"].replace("{currency}", contribution.currency),
     }
 
@@ -120,15 +125,18 @@ def _home(
     t = page_copy(locale, newsroom=newsroom.name)
     slug = newsroom.slug
     done = request.GET.get("done", "") if request.method == "GET" else ""
+    done_text = t[f"done_{done}"] if done in DONE else ""
+    done_at = (str(request.GET.get("contribution", "")), done_text)
     years = supporter_payment_years(supporter=supporter)
+    contributions = supporter_contributions(supporter=supporter)
     context = {
         "newsroom": newsroom,
         "t": t,
         "locale": locale,
-        "done_text": t[f"done_{done}"] if done in DONE else "",
+        # Shown at the top only when the contribution it is about is not on the page.
+        "done_text": "" if any(str(c.id) == done_at[0] for c in contributions) else done_text,
         "contributions": [
-            _contribution_view(t, contribution, problem or {})
-            for contribution in supporter_contributions(supporter=supporter)
+            _contribution_view(t, contribution, problem or {}, done_at) for contribution in contributions
         ],
         "payments": [_payment_view(t, p, slug, locale) for p in supporter_payments(supporter=supporter)],
         "statements": [
