@@ -1,4 +1,4 @@
-"""The supporter's sign-in pages under /account/<newsroom>/ and the signed-in landing page.
+"""The supporter's sign-in pages under /account/<newsroom>/ (the signed-in page itself: supporters/page.py).
 
 Views parse, call one service, render. Whatever the address, the sign-in form answers with the same page
 (word for word): a reader's page must not tell a stranger who supports this newsroom. The rate limits
@@ -15,7 +15,7 @@ from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from readerfund.checkout.validation import locale_pick
 from readerfund.core.privacy import normalize_email
@@ -26,7 +26,6 @@ from readerfund.supporters import signin
 from readerfund.supporters.copy import page_copy
 from readerfund.supporters.session import (
     supporter_current,
-    supporter_required,
     supporter_session_end,
     supporter_session_start,
 )
@@ -170,31 +169,6 @@ def account_link(request: HttpRequest, slug: str, token: str) -> HttpResponseBas
     # The token is in this page's URL: no other site may learn it from a Referer.
     response["Referrer-Policy"] = "no-referrer"
     return response
-
-
-@require_GET
-@supporter_required
-def account_home(request: HttpRequest, supporter: Supporter) -> HttpResponseBase:
-    newsroom = supporter.newsroom
-    locale = locale_pick(request.GET.get("locale") or supporter.locale, newsroom)
-    t = page_copy(locale, newsroom=newsroom.name)
-    contributions = [
-        {
-            "frequency": t.get(contribution.frequency, contribution.frequency),
-            "amount": contribution.money.display(),
-            "status": t.get(f"status_{contribution.status}", contribution.status),
-            "date": contribution.created_at.date().isoformat(),
-        }
-        for contribution in supporter.contributions.order_by("-created_at", "-id")
-    ]
-    context = {
-        "newsroom": newsroom,
-        "t": t,
-        "locale": locale,
-        "contributions": contributions,
-        "signout_url": reverse("supporters-signout", args=[newsroom.slug]),
-    }
-    return render(request, "supporters/home.html", context)
 
 
 @require_POST
