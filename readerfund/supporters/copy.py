@@ -345,4 +345,7 @@ PAGE: dict[str, dict[str, str]] = {
 
 def page_copy(locale: str, *, newsroom: str) -> dict[str, str]:
     table = PAGE.get(locale, PAGE["en"])
-    return {key: text.replace("{newsroom}", newsroom) for key, text in table.items()}
+    words = {key: text.replace("{newsroom}", newsroom) for key, text in table.items()}
+    # Amounts and dates on these pages are written in the page's language (Money.display, date_long).
+    words["locale"] = locale if locale in PAGE else "en"
+    return words

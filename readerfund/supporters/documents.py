@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from readerfund.checkout.validation import locale_pick
+from readerfund.core.dates import date_long
 from readerfund.core.money import Money
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Payment, Supporter
@@ -41,9 +42,9 @@ def _receipt_lines(t: dict[str, str], payment: Payment) -> dict[str, str]:
     contribution = payment.contribution
     taken_back = min(payment.amount, payment.amount_refunded + payment.amount_disputed)
     return {
-        "date": payment.paid_at.date().isoformat(),
-        "amount": Money(payment.amount, payment.currency).display(),
-        "refunded": Money(taken_back, payment.currency).display() if taken_back else "",
+        "date": date_long(payment.paid_at.date(), t["locale"]),
+        "amount": Money(payment.amount, payment.currency).display(t["locale"]),
+        "refunded": Money(taken_back, payment.currency).display(t["locale"]) if taken_back else "",
         "status": t.get(f"payment_{payment.status}", payment.status),
         "frequency": t.get(contribution.frequency, contribution.frequency),
         "reference": payment.provider_charge_id or payment.provider_payment_id,

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from readerfund.checkout import amounts
 from readerfund.checkout.validation import locale_pick
+from readerfund.core.dates import date_long
 from readerfund.core.money import Money
 from readerfund.payments import changes
 from readerfund.payments.accounts import account_for, stripe_js_url
@@ -65,7 +66,7 @@ def refusal_text(t: dict[str, str], refused: changes.ChangeRefused) -> str:
     for limit in ("minimum", "maximum"):
         money = getattr(problem, limit, None)
         if isinstance(money, Money):
-            text = text.replace("{" + limit + "}", money.display())
+            text = text.replace("{" + limit + "}", money.display(t["locale"]))
     return text.replace("{minimum}", "").replace("{maximum}", "")
 
 
@@ -76,7 +77,7 @@ def _contribution_view(
     t: dict[str, str], contribution: Contribution, problem: dict[str, Any], done: tuple[str, str]
 ) -> dict[str, Any]:
     frequency = t.get(contribution.frequency, contribution.frequency)
-    amount = contribution.money.display()
+    amount = contribution.money.display(t["locale"])
     changeable = contribution_changeable(contribution)
     cancels_at = contribution.cancels_at
     canceling = cancels_at is not None
@@ -84,13 +85,13 @@ def _contribution_view(
         "id": contribution.id,
         "heading": t["contribution_heading"].replace("{frequency}", frequency).replace("{amount}", amount),
         "status": t.get(f"status_{contribution.status}", contribution.status),
-        "started": t["started_on"].replace("{date}", contribution.created_at.date().isoformat()),
+        "started": t["started_on"].replace("{date}", date_long(contribution.created_at.date(), t["locale"])),
         "paused_until": (
-            t["paused_until"].replace("{date}", contribution.paused_until.isoformat())
+            t["paused_until"].replace("{date}", date_long(contribution.paused_until, t["locale"]))
             if contribution.status == Status.PAUSED and contribution.paused_until
             else ""
         ),
-        "ends_on": t["ends_on"].replace("{date}", cancels_at.isoformat()) if cancels_at is not None else "",
+        "ends_on": t["ends_on"].replace("{date}", date_long(cancels_at, t["locale"])) if cancels_at is not None else "",
         "currency": contribution.currency,
         "frequency": contribution.frequency,
         "amount_major": contribution.money.major_str(),
@@ -107,11 +108,11 @@ def _contribution_view(
 
 
 def _payment_view(t: dict[str, str], payment: Payment, slug: str, locale: str) -> dict[str, Any]:
-    day = payment.paid_at.date().isoformat()
+    day = date_long(payment.paid_at.date(), locale)
     return {
         "id": payment.id,
         "date": day,
-        "amount": Money(payment.amount, payment.currency).display(),
+        "amount": Money(payment.amount, payment.currency).display(locale),
         "status": t.get(f"payment_{payment.status}", payment.status),
         "receipt_url": reverse("supporters-receipt", args=[slug, payment.id]) + "?" + urlencode({"locale": locale}),
         "receipt_text": t["receipt_link"].replace("{date}", day),
@@ -269,7 +270,9 @@ def _card_page(
         "newsroom": newsroom,
         "t": t,
         "locale": locale,
-        "intro": t["card_intro"].replace("{frequency}", frequency).replace("{amount}", contribution.money.display()),
+        "intro": t["card_intro"]
+        .replace("{frequency}", frequency)
+        .replace("{amount}", contribution.money.display(t["locale"])),
         "finish_url": reverse("supporters-card-finish", args=ids),
         "home_url": home_url(supporter, locale),
         "stripe_js_url": stripe_js_url(account),

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from readerfund.checkout import services
 from readerfund.checkout.validation import checkout_request_parse
+from readerfund.core.dates import date_long
 from readerfund.notifications.worker import worker_run_once
 from readerfund.payments import changes, gateway
 from readerfund.payments.accounts import account_for
@@ -141,7 +142,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
     row = _ledger(contribution)
     assert (row.status, row.paused_until) == (Status.PAUSED, until)
     assert _stripe(contribution)["trial_end"] == _unix(until)
-    assert f"charges resume on {until.isoformat()}" in card.inner_text()
+    assert f"charges resume on {date_long(until, 'en')}" in card.inner_text()
     assert card.get_by_role("button", name="Pause").count() == 0  # after the positive signal above
 
     card.get_by_role("button", name="Resume now").click()
@@ -162,7 +163,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
 
     # The receipt of the first payment, downloaded from its printable page.
     payment = Payment.objects.get(contribution=contribution)
-    page.get_by_role("link", name=f"Receipt of {payment.paid_at.date().isoformat()}").click()
+    page.get_by_role("link", name=f"Receipt of {date_long(payment.paid_at.date(), 'en')}").click()
     page.get_by_role("heading", name="Receipt").wait_for()
     assert "$5" in page.locator("#receipt").inner_text()
     with page.expect_download() as receipt_download:
@@ -195,7 +196,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
     assert stripe["cancel_at_period_end"] is True and stripe["status"] == "active"
     assert row.cancels_at == datetime.fromtimestamp(stripe["current_period_end"], tz=UTC).date()
     assert row.status == Status.ACTIVE
-    assert f"it ends on {row.cancels_at.isoformat()}" in card.inner_text()
+    assert f"it ends on {date_long(row.cancels_at, 'en')}" in card.inner_text()
     assert card.get_by_role("button", name="Cancel my contribution").count() == 0
     assert_accessible(page, "the supporter's page after a cancel")
 
@@ -228,12 +229,12 @@ def test_the_short_code_signs_in_on_another_device_in_russian(
     laptop.get_by_role("button", name="Войти").click()
     laptop.locator("#contributions").wait_for()
     card = laptop.locator(f"#contribution-{contribution.id}")
-    assert "Ежемесячно, $5" in card.inner_text()
+    assert "Ежемесячно, 5\u00a0$" in card.inner_text()
 
     # Below the minimum: refused in Russian, next to the amount, and nothing changes anywhere.
     card.get_by_label("Новая сумма (USD)").fill("1")
     card.get_by_role("button", name="Изменить").click()
-    laptop.locator(f"#problem-{contribution.id}").filter(has_text="Минимальная сумма здесь — $2.").wait_for()
+    laptop.locator(f"#problem-{contribution.id}").filter(has_text="Минимальная сумма здесь — 2\u00a0$.").wait_for()
     assert laptop.evaluate("document.activeElement.id") == f"amount-{contribution.id}"
     assert (_ledger(contribution).amount, _stripe(contribution)["amount"]) == (500, 500)
 

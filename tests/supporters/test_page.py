@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from readerfund.checkout import services
 from readerfund.checkout.validation import checkout_request_parse
+from readerfund.core.dates import date_long
 from readerfund.notifications.models import OutboxMessage
 from readerfund.payments import changes, gateway
 from readerfund.payments.accounts import account_for
@@ -178,7 +179,7 @@ def test_an_amount_below_the_minimum_is_refused_in_russian(monthly: Contribution
     response = client_in.post(_url(monthly, "amount"), {"amount": "0,40", "frequency": "monthly", "locale": "ru"})
     assert response.status_code == 400
     body = _body(response)
-    assert "Минимальная сумма здесь — $2." in body
+    assert "Минимальная сумма здесь — 2\u00a0$." in body
     assert re.search(r'id="amount-\d+"[^>]*aria-invalid="true" autofocus', body)
     assert 'role="alert"' in body
     assert _row(monthly).amount == 500 and _stripe(monthly)["amount"] == 500
@@ -195,7 +196,7 @@ def test_pause_then_resume_early(monthly: Contribution, client_in: Client) -> No
     assert (row.status, row.paused_until) == (Status.PAUSED, until)
     assert _stripe(monthly)["trial_end"] == int(datetime(until.year, until.month, until.day, tzinfo=UTC).timestamp())
     body = _body(client_in.get(response["Location"]))
-    assert "Your contribution is paused." in body and f"charges resume on {until.isoformat()}" in body
+    assert "Your contribution is paused." in body and f"charges resume on {date_long(until, 'en')}" in body
     assert _url(monthly, "resume") in body and _url(monthly, "pause") not in body
     # The same click again changes nothing; a pause of another length now is refused, in words.
     assert client_in.post(_url(monthly, "pause"), {"months": "2"}).status_code == 303
@@ -232,7 +233,7 @@ def test_cancel_at_the_end_of_the_period_with_a_reason(monthly: Contribution, cl
     assert client_in.post(_url(monthly, "cancel"), {"reason": "again"}).status_code == 303
     assert CancellationReason.objects.count() == 1
     body = _body(client_in.get(response["Location"]))
-    assert "Your contribution is cancelled." in body and f"it ends on {row.cancels_at.isoformat()}" in body
+    assert "Your contribution is cancelled." in body and f"it ends on {date_long(row.cancels_at, 'en')}" in body
     assert _url(monthly, "pause") not in body and _url(monthly, "amount") not in body
 
 
@@ -305,7 +306,7 @@ def test_a_printable_receipt_of_ones_own_payment(monthly: Contribution, client_i
     response = client_in.get(f"/account/demo/receipt/{payment.id}/")
     assert response.status_code == 200 and response["Cache-Control"] == "no-store"
     body = _body(response)
-    assert "Receipt" in body and "$5" in body and payment.paid_at.date().isoformat() in body
+    assert "Receipt" in body and "$5" in body and date_long(payment.paid_at.date(), "en") in body
     assert (payment.provider_charge_id or payment.provider_payment_id) in body
     assert monthly.supporter.reference in body
     assert demo_newsroom.statement_descriptor in body and demo_newsroom.name in body
