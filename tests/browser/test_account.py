@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from datetime import UTC, datetime
 from email.message import Message
 from pathlib import Path
@@ -15,8 +14,6 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from readerfund.checkout import services
-from readerfund.checkout.validation import checkout_request_parse
 from readerfund.core.dates import date_long
 from readerfund.notifications.worker import worker_run_once
 from readerfund.payments import changes, gateway
@@ -25,6 +22,7 @@ from readerfund.payments.models import Contribution, Payment
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_checkout import _card, _foreign
 from tests.checkout import stripe_browser
+from tests.factories import contribution_paid
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Status = Contribution.Status
@@ -33,22 +31,7 @@ ADDRESS = "reader@example.org"
 
 def _monthly(newsroom: Any, *, amount: int = 500, locale: str = "en") -> Contribution:
     """A monthly contribution through the checkout's services, the card confirmed as Stripe.js does."""
-    variant = newsroom.campaigns.get().variants.get(key="a")
-    data = {
-        "request_key": secrets.token_urlsafe(24),
-        "frequency": "monthly",
-        "amount": amount,
-        "currency": "USD",
-        "email": ADDRESS,
-        "campaign": variant.campaign_id,
-        "variant": variant.id,
-        "locale": locale,
-    }
-    started = services.contribution_start(newsroom=newsroom, request=checkout_request_parse(data, newsroom=newsroom))
-    stripe_browser.card_set_up(started.client_secret)
-    outcome = services.contribution_pay(contribution=started.contribution)
-    assert outcome.state == "done"
-    return Contribution.objects.get(id=outcome.contribution.id)
+    return contribution_paid(newsroom, amount=amount, email=ADDRESS, name="", locale=locale)
 
 
 def _text(message: Message) -> str:

@@ -17,14 +17,13 @@ from urllib.parse import parse_qs
 import pytest
 from django.utils import timezone
 
-from readerfund.checkout import services
-from readerfund.checkout.validation import checkout_request_parse
 from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.render import message_render
 from readerfund.payments import changes, gateway, ledger
 from readerfund.payments.accounts import ProviderAccount
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Payment
 from tests.checkout import stripe_browser as browser
+from tests.factories import contribution_paid
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -33,23 +32,7 @@ OTHER_CARD = "5555555555554444"
 
 def _monthly(newsroom: Any, *, amount: int = 500, email: str = "reader@example.org") -> Contribution:
     """An active monthly contribution made through the real checkout services."""
-    variant = newsroom.campaigns.get().variants.get(key="a")
-    data = {
-        "request_key": secrets.token_urlsafe(24),
-        "frequency": "monthly",
-        "amount": amount,
-        "currency": "USD",
-        "email": email,
-        "name": "Ada",
-        "campaign": variant.campaign_id,
-        "variant": variant.id,
-        "locale": "en",
-    }
-    started = services.contribution_start(newsroom=newsroom, request=checkout_request_parse(data, newsroom=newsroom))
-    browser.card_set_up(started.client_secret)
-    outcome = services.contribution_pay(contribution=started.contribution)
-    assert outcome.state == "done"
-    return Contribution.objects.get(id=outcome.contribution.id)
+    return contribution_paid(newsroom, amount=amount, email=email)
 
 
 def _stripe_subscription(contribution: Contribution) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +14,6 @@ import pytest
 from django.core import signing
 from django.test import Client
 
-from readerfund.checkout import services
-from readerfund.checkout.validation import checkout_request_parse
 from readerfund.notifications.delivery import outbox_deliver
 from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.render import message_render
@@ -26,6 +23,7 @@ from readerfund.payments.models import CancellationReason, Contribution, Contrib
 from readerfund.payments.notices import renewal_action_token
 from readerfund.supporters.email_links_copy import LINK
 from tests.checkout import stripe_browser as browser
+from tests.factories import contribution_paid
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -34,24 +32,7 @@ EN, RU = LINK["en"], LINK["ru"]
 
 def _contribution(newsroom: Any, *, frequency: str = "monthly", email: str = "reader@example.org") -> Contribution:
     """A contribution made through the real checkout services, with a receipt asked for."""
-    variant = newsroom.campaigns.get().variants.get(key="a")
-    data = {
-        "request_key": secrets.token_urlsafe(24),
-        "frequency": frequency,
-        "amount": 500,
-        "currency": "USD",
-        "email": email,
-        "name": "Ada",
-        "receipt": True,
-        "campaign": variant.campaign_id,
-        "variant": variant.id,
-        "locale": "en",
-    }
-    started = services.contribution_start(newsroom=newsroom, request=checkout_request_parse(data, newsroom=newsroom))
-    browser.card_set_up(started.client_secret)
-    outcome = services.contribution_pay(contribution=started.contribution)
-    assert outcome.state == "done"
-    return Contribution.objects.get(id=outcome.contribution.id)
+    return contribution_paid(newsroom, frequency=frequency, email=email, receipt=True)
 
 
 def _receipt(contribution: Contribution) -> OutboxMessage:

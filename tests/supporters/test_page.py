@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,7 +14,6 @@ from django.test import Client
 from django.utils import timezone
 
 from readerfund.checkout import services
-from readerfund.checkout.validation import checkout_request_parse
 from readerfund.core.dates import date_long
 from readerfund.notifications.models import OutboxMessage
 from readerfund.payments import changes, gateway
@@ -24,6 +22,7 @@ from readerfund.payments.models import CancellationReason, Contribution, Contrib
 from readerfund.supporters.models import SupporterSession
 from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
 from tests.checkout import stripe_browser as browser
+from tests.factories import contribution_paid
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -35,23 +34,7 @@ def _checkout(
     newsroom: Any, *, frequency: str = "monthly", amount: int = 500, currency: str = "USD", email: str = ADDRESS
 ) -> Contribution:
     """A contribution made through the real checkout services, its card confirmed as Stripe.js would."""
-    variant = newsroom.campaigns.get().variants.get(key="a")
-    data = {
-        "request_key": secrets.token_urlsafe(24),
-        "frequency": frequency,
-        "amount": amount,
-        "currency": currency,
-        "email": email,
-        "name": "Ада",
-        "campaign": variant.campaign_id,
-        "variant": variant.id,
-        "locale": "en",
-    }
-    started = services.contribution_start(newsroom=newsroom, request=checkout_request_parse(data, newsroom=newsroom))
-    browser.card_set_up(started.client_secret)
-    outcome = services.contribution_pay(contribution=started.contribution)
-    assert outcome.state == "done"
-    return Contribution.objects.get(id=outcome.contribution.id)
+    return contribution_paid(newsroom, frequency=frequency, amount=amount, currency=currency, email=email, name="Ада")
 
 
 def _signed_in(supporter: Supporter) -> Client:

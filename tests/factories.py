@@ -1,0 +1,50 @@
+"""Shared makers for the tests: contributions made the way a reader makes them.
+
+`contribution_paid` goes through the real checkout services against localstripe (fixture `localstripe`),
+with the card confirmed as Stripe.js would confirm it, so every test starts from a contribution the
+checkout itself made: its own Customer, its request key, its receipt if asked for.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from readerfund.checkout import services
+from readerfund.checkout.validation import checkout_request_parse
+from readerfund.payments.models import Contribution
+from tests.checkout import stripe_browser
+
+
+def contribution_paid(
+    newsroom: Any,
+    *,
+    frequency: str = "monthly",
+    amount: int = 500,
+    currency: str = "USD",
+    email: str = "reader@example.org",
+    name: str = "Ada",
+    receipt: bool = False,
+    locale: str = "en",
+    card: str = stripe_browser.GOOD,
+    variant_key: str = "a",
+) -> Contribution:
+    """A contribution started and paid through the checkout's services; asserts the checkout finished."""
+    variant = newsroom.campaigns.get().variants.get(key=variant_key)
+    data = {
+        "request_key": secrets.token_urlsafe(24),
+        "frequency": frequency,
+        "amount": amount,
+        "currency": currency,
+        "email": email,
+        "name": name,
+        "receipt": receipt,
+        "campaign": variant.campaign_id,
+        "variant": variant.id,
+        "locale": locale,
+    }
+    started = services.contribution_start(newsroom=newsroom, request=checkout_request_parse(data, newsroom=newsroom))
+    stripe_browser.card_set_up(started.client_secret, card)
+    outcome = services.contribution_pay(contribution=started.contribution)
+    assert outcome.state == "done", outcome
+    return Contribution.objects.get(id=outcome.contribution.id)
