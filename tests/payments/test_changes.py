@@ -24,6 +24,7 @@ from readerfund.payments.accounts import ProviderAccount
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Payment
 from tests.checkout import stripe_browser as browser
 from tests.factories import contribution_paid
+from tests.payments.stand_in import recording_stripe
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -336,45 +337,13 @@ def test_no_service_takes_an_address() -> None:
 # --- what real Stripe is sent ----------------------------------------------------------------------
 
 
-def _recording_stripe(answer: dict[str, Any]) -> tuple[Any, list[str]]:
-    """As tests/payments/test_gateway.py's, answering reads too (a plan change reads the subscription back)."""
-    import json
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    bodies: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            payload = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def do_POST(self) -> None:  # noqa: N802 - http.server's API
-            bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
-            self._answer()
-
-        def do_GET(self) -> None:  # noqa: N802 - http.server's API
-            self._answer()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, bodies
-
-
 def _recorded(emulator: bool, call: Any) -> dict[str, list[str]]:
     answer = {
         "id": "sub_1", "object": "subscription", "status": "active", "customer": "cus_1", "metadata": {},
         "items": {"object": "list", "data": [{"id": "si_1", "plan": {"id": "plan_1", "amount": 300}}]},
         "data": [],
     }  # fmt: skip
-    server, bodies = _recording_stripe(answer)
+    server, bodies = recording_stripe(answer)
     try:
         account = ProviderAccount(
             label="t",

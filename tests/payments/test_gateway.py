@@ -17,6 +17,7 @@ from readerfund.demo.processes import free_port
 from readerfund.payments import gateway
 from readerfund.payments.accounts import ProviderAccount
 from tests.checkout import stripe_browser as browser
+from tests.payments.stand_in import recording_stripe
 
 
 def _key() -> str:
@@ -191,32 +192,6 @@ def test_payment_intent_reads_carry_the_charge_time(localstripe: str) -> None:
     assert gateway.payment_intent_get(intent_id=intent.id).charged_at == charge.created
 
 
-def _recording_stripe(answer: dict[str, Any]) -> tuple[Any, list[str]]:
-    """A stand-in for Stripe's API on loopback that records each request's form body and answers `answer`."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    bodies: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's API
-            length = int(self.headers.get("Content-Length") or 0)
-            bodies.append(self.rfile.read(length).decode())
-            payload = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, bodies
-
-
 @pytest.mark.parametrize(("emulator", "sent"), [(False, True), (True, False)])
 def test_the_first_invoice_is_charged_off_session_on_stripe_not_on_the_emulator(emulator: bool, sent: bool) -> None:
     """One 3-D Secure prompt for a new plan: the SetupIntent just authenticated the card for later use, so
@@ -224,7 +199,7 @@ def test_the_first_invoice_is_charged_off_session_on_stripe_not_on_the_emulator(
     localstripe refuses the parameter; this runs the real-Stripe path against a recording stand-in."""
     from urllib.parse import parse_qs
 
-    server, bodies = _recording_stripe({"id": "sub_1", "object": "subscription", "status": "active", "metadata": {}})
+    server, bodies = recording_stripe({"id": "sub_1", "object": "subscription", "status": "active", "metadata": {}})
     try:
         account = ProviderAccount(
             label="t",
