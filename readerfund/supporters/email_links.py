@@ -61,7 +61,7 @@ class _Page:
         self.contribution, self.action = contribution, action
         values = {"newsroom": newsroom.name}
         if contribution is not None:
-            values["amount"] = contribution.money.display()
+            values["amount"] = contribution.money.display(locale)
             values["frequency"] = frequency_word(locale, contribution.frequency)
         self.t = link_copy(locale, **values)
 
