@@ -107,13 +107,18 @@ def _amount_refusal(contribution: Contribution, *, amount: int, frequency: str) 
 def contribution_amount_change(*, contribution: Contribution, amount: int, frequency: str) -> Contribution:
     """From the next renewal on, charge `amount` (minor units, the plan's currency) each `frequency`
     (monthly | annual). Nothing is prorated. A change of frequency starts a new period at once: the
-    provider charges the new plan now (the ledger records that payment)."""
+    provider charges the new plan now (the ledger records that payment); so a paused plan changes only
+    its amount."""
     contribution = contribution_loaded(contribution)
     _amount_refusal(contribution, amount=amount, frequency=frequency)
 
     def check(row: Contribution) -> bool:
         recurring_check(row, allowed=(Status.ACTIVE, Status.PAUSED))
         _not_canceling(row)
+        if row.status == Status.PAUSED and row.frequency != frequency:
+            # A new frequency starts a new period at once, charged now: not while nothing is to be charged
+            # (Stripe's pause would void that invoice and give the new period away).
+            raise ChangeRefused("not_running", "A paused contribution keeps its frequency; resume it first.")
         return (row.amount, row.frequency) != (amount, frequency)
 
     parameters = {"amount": amount, "frequency": frequency}

@@ -1,6 +1,6 @@
 """Retention: erase the address and name of supporters who lapsed longer ago than the newsroom keeps them.
 
-"Lapsed" is: no contribution active, past due or pending, and nothing newer than the newsroom's
+"Lapsed" is: no contribution active, past due, paused or pending, and nothing newer than the newsroom's
 `retention_months` (the supporter's creation, a contribution's last change, a payment). The erase here
 is the local one: blank the address, name and look-up hash, stamp `erased_at`. A lapsed supporter has
 no subscription running at Stripe, so there is nothing to cancel there; the references, amounts and
@@ -22,7 +22,13 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Contribution, Payment, Supporter
 
 # These may still take money or need the reader: never erased under them.
-RUNNING = (Contribution.Status.ACTIVE, Contribution.Status.PAST_DUE, Contribution.Status.PENDING)
+# A paused plan resumes charging by itself on its date.
+RUNNING = (
+    Contribution.Status.ACTIVE,
+    Contribution.Status.PAST_DUE,
+    Contribution.Status.PENDING,
+    Contribution.Status.PAUSED,
+)
 BATCH_SIZE = 200
 PURGE_EVERY = timedelta(days=1)
 

@@ -8,7 +8,8 @@ provider ids. None of it names the person, and the accounts must still add up: t
 ids. What it removes is everything that finds, names or reaches the person: the address, the name, the
 keyed hash of the address, the Stripe Customers (deleted at Stripe, their ids blanked here), the
 payment methods' ids (Stripe's payment method holds the name on the card), the article they came
-from, their pending reminders and unsent e-mails, and the personal fields of stored webhook events.
+from, their pending reminders and unsent e-mails, the personal fields of stored webhook events, the
+rate-limit windows counted by their address, and their sign-in requests and sessions.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from readerfund.payments.models import Contribution, Dispute, Frequency, Payment
 from readerfund.payments.transitions import Signal
 from readerfund.reminders.models import Reminder
 from readerfund.reminders.services import reminder_cancel, reminders_pending_for
+from readerfund.supporters.models import SignInRequest, SupporterSession
 
 EXPLANATION = (
     "Everything this newsroom holds about you: your supporter record, your contributions and the "
@@ -45,8 +47,13 @@ ERASED_TEMPLATE = "erased"
 Status = Contribution.Status
 # A plan that can still charge: cancelled at Stripe before anything else is erased.
 _CANCELLABLE = (Status.PENDING, Status.REQUIRES_ACTION, Status.ACTIVE, Status.PAST_DUE)
-# The rate limits that count attempts by address (checkout/views.py, reminders/api.py).
-_RATE_LIMITS_BY_ADDRESS = (("checkout:email", "{newsroom}:{address}"), ("reminders:address", "{address}"))
+# The rate limits that count attempts by address (checkout/views.py, reminders/api.py, supporters/views.py).
+_RATE_LIMITS_BY_ADDRESS = (
+    ("checkout:email", "{newsroom}:{address}"),
+    ("reminders:address", "{address}"),
+    ("supporters:send-address", "{newsroom}:{address}"),
+    ("supporters:code-address", "{newsroom}:{address}"),
+)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -232,6 +239,9 @@ def supporter_erase(*, supporter: Supporter) -> None:
             updated_at=timezone.now(),
         )
         _webhook_events_redact(newsroom_id=newsroom.id, contributions=contributions, supporter=supporter)
+        # When they asked to sign in, and that they did: the person's activity, and no account needs it.
+        SignInRequest.objects.filter(supporter=supporter).delete()
+        SupporterSession.objects.filter(supporter=supporter).delete()
 
 
 def _provider_erase(supporter: Supporter, contributions: list[Contribution]) -> list[Contribution]:

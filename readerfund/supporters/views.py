@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.middleware.csrf import rotate_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -80,7 +81,10 @@ def _home_url(newsroom: Newsroom, locale: str) -> str:
     return reverse("supporters-home", args=[newsroom.slug]) + "?" + urlencode({"locale": locale})
 
 
-def _signed_in(newsroom: Newsroom, supporter: Supporter, locale: str) -> HttpResponseBase:
+def _signed_in(request: HttpRequest, newsroom: Newsroom, supporter: Supporter, locale: str) -> HttpResponseBase:
+    # As Django's login does: a CSRF cookie planted before the sign-in (a sibling subdomain can set one)
+    # must not sign the supporter's own forms (pause, cancel, erase) afterwards.
+    rotate_token(request)
     response = HttpResponseRedirect(_home_url(newsroom, locale), status=303)
     supporter_session_start(response=response, supporter=supporter)
     return _no_store(response)
@@ -140,7 +144,7 @@ def account_code(request: HttpRequest, slug: str) -> HttpResponseBase:
     supporter = signin.signin_code_use(newsroom=newsroom, email=address, code=code)
     if supporter is None:
         return _signin_page(request, newsroom, locale, status=400, **wrong)
-    return _signed_in(newsroom, supporter, locale)
+    return _signed_in(request, newsroom, supporter, locale)
 
 
 @require_http_methods(["GET", "POST"])
@@ -153,7 +157,7 @@ def account_link(request: HttpRequest, slug: str, token: str) -> HttpResponseBas
     if request.method == "POST":
         check = signin.signin_link_use(newsroom=newsroom, token=token)
         if check.state == "valid" and check.supporter is not None:
-            return _signed_in(newsroom, check.supporter, locale)
+            return _signed_in(request, newsroom, check.supporter, locale)
     else:
         check = signin.signin_link_check(newsroom=newsroom, token=token)
     t = page_copy(locale, newsroom=newsroom.name)

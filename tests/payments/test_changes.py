@@ -146,6 +146,23 @@ def test_asking_twice_changes_stripe_once(localstripe: str, demo_newsroom: Any, 
     assert len(calls) == 1
 
 
+def test_a_paused_plan_keeps_its_frequency_and_nothing_is_charged(localstripe: str, demo_newsroom: Any) -> None:
+    # A change of frequency starts a new period at once: during a pause it would charge (or, with Stripe's
+    # pause_collection, void the new period's invoice and give a year away) while the ledger says paused.
+    contribution = _monthly(demo_newsroom, amount=500)
+    changes.contribution_pause(contribution=contribution, months=2)
+    with pytest.raises(changes.ChangeRefused) as refused:
+        changes.contribution_amount_change(contribution=contribution, amount=5000, frequency="annual")
+    assert refused.value.code == "not_running"
+    subscription = gateway.subscription_get(subscription_id=contribution.provider_subscription_id)
+    assert (subscription.amount, subscription.interval) == (500, "month")
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+    # The amount alone may change while paused: the renewal after the pause charges it.
+    changed = changes.contribution_amount_change(contribution=contribution, amount=700, frequency="monthly")
+    assert (changed.status, changed.amount) == (Status.PAUSED, 700)
+    assert Payment.objects.filter(contribution=contribution).count() == 1
+
+
 # --- pause and resume ------------------------------------------------------------------------------
 
 

@@ -109,6 +109,14 @@ def test_only_lapsed_supporters_are_erased(newsroom: Newsroom) -> None:
     assert supporters_lapsed_purge(newsroom=newsroom, now=NOW).references == []  # idempotent
 
 
+def test_a_paused_plan_keeps_its_supporter(newsroom: Newsroom) -> None:
+    # A pause resumes charging by itself, at Stripe: its supporter has not lapsed, however short the
+    # newsroom's retention (one month is allowed; a pause lasts up to three).
+    _supporter(newsroom, "paused", created=LONG_AGO, status=Contribution.Status.PAUSED)
+    supporters_lapsed_purge(newsroom=newsroom, now=NOW)
+    assert "paused" in _kept()
+
+
 def test_the_newsrooms_retention_period_decides(newsroom: Newsroom) -> None:
     newsroom.retention_months = 1
     newsroom.save()

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from readerfund.checkout import services
 from readerfund.checkout.validation import checkout_request_parse
+from readerfund.core.models import RateLimitWindow
 from readerfund.core.privacy import EncryptedTextField, lookup_hash
 from readerfund.core.ratelimit import rate_limit_hit
 from readerfund.notifications.models import OutboxMessage
@@ -26,9 +27,11 @@ from readerfund.payments.models import Contribution, Payment, Supporter, Webhook
 from readerfund.reminders.models import Reminder
 from readerfund.reminders.services import reminder_schedule
 from readerfund.supporters.data import supporter_data_export, supporter_erase
+from readerfund.supporters.models import SignInRequest, SupporterSession
 from tests.checkout import stripe_browser as browser
 from tests.payments.events import event_build, event_post
 from tests.payments.stripe_scenarios import fetched
+from tests.supporters.conftest import signin_secrets, supporter_make
 
 # Committed transactions: the outbox and the webhook view enqueue on commit, and the raw database is read.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -287,3 +290,25 @@ def test_the_confirmation_renders_in_both_languages_and_its_subject_names_no_out
     assert rendered.subject == subject
     assert demo_newsroom.name not in rendered.subject
     assert "S-ABC" in rendered.body and "2026-01-02" in rendered.body
+
+
+def test_erasure_forgets_the_sign_in_rate_limits_requests_and_sessions(demo_newsroom: Any) -> None:
+    supporter = supporter_make(demo_newsroom, ADDRESS)
+    client = Client()
+    assert client.post("/account/demo/", {"email": ADDRESS, "locale": "en"}).status_code == 200
+    path, code = signin_secrets(OutboxMessage.objects.get(template="signin"))
+    assert client.post("/account/demo/code", {"email": ADDRESS, "code": "00000000"}).status_code == 400
+    assert client.post(path).status_code == 303
+    by_address = {
+        lookup_hash(f"{demo_newsroom.id}:{ADDRESS}", scope="ratelimit:supporters:send-address"),
+        lookup_hash(f"{demo_newsroom.id}:{ADDRESS}", scope="ratelimit:supporters:code-address"),
+    }
+    assert set(RateLimitWindow.objects.values_list("key_hash", flat=True)) >= by_address
+
+    supporter_erase(supporter=supporter)
+
+    assert not RateLimitWindow.objects.filter(key_hash__in=by_address).exists()
+    # Nothing is left to tell when the person signed in, or that they did.
+    assert not SignInRequest.objects.filter(supporter=supporter).exists()
+    assert not SupporterSession.objects.filter(supporter=supporter).exists()
+    assert client.get("/account/demo/home/").status_code == 302

@@ -216,6 +216,17 @@ def test_the_page_speaks_russian(localstripe: str, demo_newsroom: Any, browser_c
     assert EN["pause_button"] not in _text(page)
 
 
+def test_the_russian_page_writes_the_amount_as_russian_does(
+    localstripe: str, demo_newsroom: Any, browser_client: Client
+) -> None:
+    contribution = _contribution(demo_newsroom)
+    Contribution.objects.filter(id=contribution.id).update(locale="ru")
+    for action in ("pause", "cancel"):
+        text = _text(browser_client.get(_links(contribution)[action]))
+        assert "$5" not in text
+        assert "5\xa0$" in text
+
+
 # --- links that must not work ----------------------------------------------------------------------
 
 

@@ -328,3 +328,15 @@ def test_the_russian_sign_in_email_names_no_outlet_in_its_subject(client, suppor
 
     assert str(make_header(decode_header(delivered["Subject"]))) == "Ссылка для входа"
     assert "Ссылка и код действуют один раз" in _parts(delivered)["text/plain"]
+
+
+@pytest.mark.parametrize("way", ["link", "code"])
+def test_signing_in_gives_a_new_csrf_token(client, supporter, signin_email, way):
+    # A CSRF cookie planted before the sign-in (a sibling subdomain can set one) must not sign the
+    # supporter's own forms afterwards: Django's login rotates it for the same reason.
+    client.get("/account/demo/")
+    planted = client.cookies["csrftoken"].value
+    path, code = signin_email()
+    response = client.post(path) if way == "link" else _code_post(client, code)
+    assert response.status_code == 303
+    assert response.cookies["csrftoken"].value not in ("", planted)
