@@ -12,6 +12,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from readerfund.payments.accounts import ProviderAccount
+
 
 def recording_stripe(answer: dict[str, Any]) -> tuple[ThreadingHTTPServer, list[str]]:
     """(server, bodies): the server answers `answer` to every GET and POST; `bodies` collects POST bodies.
@@ -40,3 +42,15 @@ def recording_stripe(answer: dict[str, Any]) -> tuple[ThreadingHTTPServer, list[
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, bodies
+
+
+def stand_in_account(server: ThreadingHTTPServer, *, emulator: bool) -> ProviderAccount:
+    """An account whose API is the stand-in; `emulator` says which path of the gateway runs."""
+    return ProviderAccount(
+        label="stand-in",
+        secret_key="sk_test_x",
+        publishable_key="",
+        webhook_secret="",
+        api_base=f"http://127.0.0.1:{server.server_address[1]}",
+        emulator=emulator,
+    )

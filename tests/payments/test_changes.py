@@ -20,11 +20,10 @@ from django.utils import timezone
 from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.render import message_render
 from readerfund.payments import changes, gateway, ledger
-from readerfund.payments.accounts import ProviderAccount
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Payment
 from tests.checkout import stripe_browser as browser
 from tests.factories import contribution_paid
-from tests.payments.stand_in import recording_stripe
+from tests.payments.stand_in import recording_stripe, stand_in_account
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -362,15 +361,7 @@ def _recorded(emulator: bool, call: Any) -> dict[str, list[str]]:
     }  # fmt: skip
     server, bodies = recording_stripe(answer)
     try:
-        account = ProviderAccount(
-            label="t",
-            secret_key="sk_test_x",
-            publishable_key="",
-            webhook_secret="",
-            api_base=f"http://127.0.0.1:{server.server_address[1]}",
-            emulator=emulator,
-        )
-        with gateway.account_use(account):
+        with gateway.account_use(stand_in_account(server, emulator=emulator)):
             call()
     finally:
         server.shutdown()

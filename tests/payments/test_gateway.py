@@ -17,7 +17,7 @@ from readerfund.demo.processes import free_port
 from readerfund.payments import gateway
 from readerfund.payments.accounts import ProviderAccount
 from tests.checkout import stripe_browser as browser
-from tests.payments.stand_in import recording_stripe
+from tests.payments.stand_in import recording_stripe, stand_in_account
 
 
 def _key() -> str:
@@ -201,15 +201,7 @@ def test_the_first_invoice_is_charged_off_session_on_stripe_not_on_the_emulator(
 
     server, bodies = recording_stripe({"id": "sub_1", "object": "subscription", "status": "active", "metadata": {}})
     try:
-        account = ProviderAccount(
-            label="t",
-            secret_key="sk_test_x",
-            publishable_key="",
-            webhook_secret="",
-            api_base=f"http://127.0.0.1:{server.server_address[1]}",
-            emulator=emulator,
-        )
-        with gateway.account_use(account):
+        with gateway.account_use(stand_in_account(server, emulator=emulator)):
             made = gateway.subscription_create(
                 customer_id="cus_1", plan_id="plan_1", metadata={}, idempotency_key="k:sub"
             )

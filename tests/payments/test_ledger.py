@@ -50,6 +50,23 @@ def _subscription_status(newsroom: Any, contribution: Contribution) -> str | Non
     return synced.status if synced else None
 
 
+def _renewal_needing_authentication(contribution: Contribution) -> tuple[Any, Any]:
+    """Bill the next month to a 3-D Secure card on the plan's own customer: (its invoice, its intent)."""
+    customer = contribution.provider_customer_id
+    card = {"number": browser.THREE_D_SECURE, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+    method = browser.client().v1.payment_methods.create(params={"type": "card", "card": card})
+    gateway.payment_method_attach(payment_method_id=method.id, customer_id=customer, idempotency_key=_key())
+    gateway.customer_default_payment_method_set(
+        customer_id=customer, payment_method_id=method.id, idempotency_key=_key()
+    )
+    renewal = gateway.invoice_create(
+        customer_id=customer, subscription_id=contribution.provider_subscription_id, idempotency_key=_key()
+    )
+    gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
+    intent = gateway.payment_intent_get(intent_id=gateway.invoice_get(invoice_id=renewal.id).payment_intent)
+    return renewal, intent
+
+
 def _key() -> str:
     return f"test-{secrets.token_hex(6)}"
 
@@ -297,18 +314,7 @@ def test_a_renewal_that_needs_authentication_emails_a_page_that_completes_it(
 
     contribution = _paid(demo_newsroom, frequency="monthly", amount=500)
     assert contribution.status == Status.ACTIVE
-    customer = contribution.provider_customer_id
-    card = {"number": browser.THREE_D_SECURE, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
-    method = browser.client().v1.payment_methods.create(params={"type": "card", "card": card})
-    gateway.payment_method_attach(payment_method_id=method.id, customer_id=customer, idempotency_key=_key())
-    gateway.customer_default_payment_method_set(
-        customer_id=customer, payment_method_id=method.id, idempotency_key=_key()
-    )
-    renewal = gateway.invoice_create(
-        customer_id=customer, subscription_id=contribution.provider_subscription_id, idempotency_key=_key()
-    )
-    gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
-    intent = gateway.payment_intent_get(intent_id=gateway.invoice_get(invoice_id=renewal.id).payment_intent)
+    renewal, intent = _renewal_needing_authentication(contribution)
     assert intent.status == "requires_action"
 
     for _ in range(2):  # invoice.payment_action_required, delivered twice
@@ -339,18 +345,7 @@ def _renewal_waiting_for_3d_secure(newsroom: Any) -> tuple[Contribution, Any, st
     import re
 
     contribution = _paid(newsroom, frequency="monthly", amount=500)
-    customer = contribution.provider_customer_id
-    card = {"number": browser.THREE_D_SECURE, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
-    method = browser.client().v1.payment_methods.create(params={"type": "card", "card": card})
-    gateway.payment_method_attach(payment_method_id=method.id, customer_id=customer, idempotency_key=_key())
-    gateway.customer_default_payment_method_set(
-        customer_id=customer, payment_method_id=method.id, idempotency_key=_key()
-    )
-    renewal = gateway.invoice_create(
-        customer_id=customer, subscription_id=contribution.provider_subscription_id, idempotency_key=_key()
-    )
-    gateway.invoice_pay(invoice_id=renewal.id, idempotency_key=_key())
-    intent = gateway.payment_intent_get(intent_id=gateway.invoice_get(invoice_id=renewal.id).payment_intent)
+    renewal, intent = _renewal_needing_authentication(contribution)
     ledger.invoice_sync(newsroom=newsroom, invoice_id=renewal.id, action_required=True)
     mail = OutboxMessage.objects.get(template="renewal_action", newsroom=newsroom)
     url = re.search(r'"url":"([^"]+)"', mail.context).group(1)  # type: ignore[union-attr]
