@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from readerfund.payments.models import Contribution
@@ -59,5 +59,8 @@ def attempt_release(*, contribution: Contribution) -> None:
     """The owner's calls have ended (answered or failed): the next request need not wait for the lease.
     The marker stays set, so that request still looks before it creates."""
     expired = timezone.now() - ATTEMPT_LEASE
-    Contribution.objects.filter(id=contribution.id).update(provider_attempted_at=expired)
+    try:
+        Contribution.objects.filter(id=contribution.id).update(provider_attempted_at=expired)
+    except OperationalError:
+        return  # the database is busy: the lease simply runs out, and the next request waits for it
     contribution.provider_attempted_at = expired

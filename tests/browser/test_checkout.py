@@ -212,6 +212,38 @@ def test_a_double_click_makes_one_monthly_subscription(
     assert len(_subscriptions(localstripe)) == before + 1
 
 
+def test_a_busy_database_during_pay_is_retried_by_the_page_and_charges_once(
+    live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's one writer busy past its timeout answers a JSON 503 "busy": the page sends the same request
+    again by itself after Retry-After, and the checkout ends once, without the reader doing anything."""
+    from django.db import OperationalError
+
+    from readerfund.checkout import services
+
+    real_pay = services.contribution_pay
+    busy = {"left": 2}
+
+    def pay_while_the_database_is_busy(**kwargs: Any) -> Any:
+        if busy["left"]:
+            busy["left"] -= 1
+            raise OperationalError("database is locked")
+        return real_pay(**kwargs)
+
+    monkeypatch.setattr(services, "contribution_pay", pay_while_the_database_is_busy)
+    before = len(_subscriptions(localstripe))
+    page = browser_session.page
+    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, "4242424242424242")
+    page.get_by_role("button", name="Contribute").click()
+    page.get_by_role("heading", name="Thank you").wait_for(timeout=20_000)
+    assert busy["left"] == 0
+    contribution = Contribution.objects.get()
+    assert contribution.status == "active"
+    assert len(_subscriptions(localstripe)) == before + 1
+
+
 @pytest.mark.parametrize("reload_at", ["setup", "payment"])
 def test_a_reload_during_three_d_secure_finishes_the_same_monthly_checkout(
     live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any, reload_at: str

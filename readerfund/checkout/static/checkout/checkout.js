@@ -104,7 +104,24 @@
     statusEl.textContent = target === "form-error" ? "" : text;
   }
 
-  function post(url, body) {
+  // A busy database answers 503 "busy" with Retry-After: the same request (same key) is safe to send again,
+  // so the page does that a few times by itself before it tells the reader.
+  var BUSY_RETRIES = 3;
+
+  function post(url, body, tries) {
+    tries = tries || 0;
+    return send(url, body).then(function (answer) {
+      if (answer.error && answer.error.code === "busy" && tries < BUSY_RETRIES) {
+        var wait = 1000 * Math.min(Math.max(parseInt(answer.retryAfter, 10) || 2, 1), 10);
+        return new Promise(function (resolve) { setTimeout(resolve, wait); }).then(function () {
+          return post(url, body, tries + 1);
+        });
+      }
+      return answer;
+    });
+  }
+
+  function send(url, body) {
     var token = form.querySelector("input[name=csrfmiddlewaretoken]").value;
     return fetch(url, {
       method: "POST",
@@ -113,7 +130,10 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       // Not JSON (a proxy's error page, a 500): the request may have done its work, so don't say it didn't.
-      return response.json().catch(function () {
+      return response.json().then(function (answer) {
+        if (answer && answer.error) { answer.retryAfter = response.headers.get("Retry-After"); }
+        return answer;
+      }, function () {
         return { error: { code: "generic", message: messages.generic } };
       });
     }, function () {
