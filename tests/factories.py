@@ -12,6 +12,8 @@ from typing import Any
 
 from readerfund.checkout import services
 from readerfund.checkout.validation import checkout_request_parse
+from readerfund.payments import gateway
+from readerfund.payments.accounts import account_for
 from readerfund.payments.models import Contribution
 from tests.checkout import stripe_browser
 
@@ -48,3 +50,21 @@ def contribution_paid(
     outcome = services.contribution_pay(contribution=started.contribution)
     assert outcome.state == "done", outcome
     return Contribution.objects.get(id=outcome.contribution.id)
+
+
+def subscription_state(contribution: Contribution) -> dict[str, Any]:
+    """The contribution's subscription and its customer's card as localstripe holds them, read with the
+    newsroom's account: what the ledger is compared with after each change."""
+    with gateway.account_use(account_for(contribution.newsroom)):
+        subscription = gateway.subscription_get(subscription_id=contribution.provider_subscription_id)
+        card = gateway.customer_default_payment_method_get(customer_id=contribution.provider_customer_id)
+    raw = stripe_browser.client().v1.subscriptions.retrieve(contribution.provider_subscription_id).to_dict()
+    return {
+        "amount": subscription.amount,
+        "interval": subscription.interval,
+        "status": raw["status"],
+        "trial_end": raw.get("trial_end") or 0,
+        "cancel_at_period_end": raw["cancel_at_period_end"],
+        "current_period_end": raw["current_period_end"],
+        "card": card,
+    }

@@ -16,13 +16,11 @@ from django.utils import timezone
 
 from readerfund.core.dates import date_long
 from readerfund.notifications.worker import worker_run_once
-from readerfund.payments import changes, gateway
-from readerfund.payments.accounts import account_for
+from readerfund.payments import changes
 from readerfund.payments.models import Contribution, Payment
 from tests.browser.test_accessibility import assert_accessible
 from tests.browser.test_checkout import _card, _foreign
-from tests.checkout import stripe_browser
-from tests.factories import contribution_paid
+from tests.factories import contribution_paid, subscription_state
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Status = Contribution.Status
@@ -59,21 +57,6 @@ def _ledger(contribution: Contribution) -> Contribution:
     return Contribution.objects.get(id=contribution.id)
 
 
-def _stripe(contribution: Contribution) -> dict[str, Any]:
-    with gateway.account_use(account_for(contribution.newsroom)):
-        subscription = gateway.subscription_get(subscription_id=contribution.provider_subscription_id)
-        card = gateway.customer_default_payment_method_get(customer_id=contribution.provider_customer_id)
-    raw = stripe_browser.client().v1.subscriptions.retrieve(contribution.provider_subscription_id).to_dict()
-    return {
-        "amount": subscription.amount,
-        "trial_end": raw.get("trial_end") or 0,
-        "cancel_at_period_end": raw["cancel_at_period_end"],
-        "current_period_end": raw["current_period_end"],
-        "status": raw["status"],
-        "card": card,
-    }
-
-
 def _unix(day: Any) -> int:
     return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
 
@@ -96,7 +79,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
 ) -> None:
     settings.SITE_URL = live_server.url
     contribution = _monthly(demo_newsroom, amount=500)
-    first_card = _stripe(contribution)["card"]
+    first_card = subscription_state(contribution)["card"]
     page = browser_session.page
 
     # Sign in through the link in the e-mail: its page asks for one press, then the supporter's page.
@@ -115,7 +98,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
     card.get_by_role("button", name="Change").click()
     _said(page, "Your contribution is changed.")
     assert page.locator(f"#contribution-{contribution.id} h3").inner_text() == "Monthly, $3"
-    assert (_ledger(contribution).amount, _stripe(contribution)["amount"]) == (300, 300)
+    assert (_ledger(contribution).amount, subscription_state(contribution)["amount"]) == (300, 300)
 
     # A pause of two months, then resumed early.
     card.get_by_role("radio", name="2 months").check()
@@ -124,7 +107,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
     until = changes.pause_end(today=timezone.now().date(), months=2)
     row = _ledger(contribution)
     assert (row.status, row.paused_until) == (Status.PAUSED, until)
-    assert _stripe(contribution)["trial_end"] == _unix(until)
+    assert subscription_state(contribution)["trial_end"] == _unix(until)
     assert f"charges resume on {date_long(until, 'en')}" in card.inner_text()
     assert card.get_by_role("button", name="Pause").count() == 0  # after the positive signal above
 
@@ -132,7 +115,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
     _said(page, "Your contribution continues.")
     row = _ledger(contribution)
     assert (row.status, row.paused_until) == (Status.ACTIVE, None)
-    assert _stripe(contribution)["trial_end"] <= int(timezone.now().timestamp())
+    assert subscription_state(contribution)["trial_end"] <= int(timezone.now().timestamp())
 
     # A new card, typed into localstripe's stand-in of Stripe's card element.
     card.get_by_role("link", name="Replace the card").click()
@@ -140,7 +123,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
     _card(page, "4242424242424242")
     page.get_by_role("button", name="Save the new card").click()
     _said(page, "The new card is saved.")
-    new_card = _stripe(contribution)["card"]
+    new_card = subscription_state(contribution)["card"]
     assert new_card != first_card and new_card == _ledger(contribution).provider_payment_method_id
     assert _foreign(browser_session.requests, live_server.url + "/", localstripe + "/") == []
 
@@ -174,7 +157,7 @@ def test_a_monthly_supporter_changes_everything_from_their_page(
     card.get_by_label(re.compile("Why are you leaving")).fill("Moving abroad")
     card.get_by_role("button", name="Cancel my contribution").click()
     _said(page, "Your contribution is cancelled.")
-    stripe = _stripe(contribution)
+    stripe = subscription_state(contribution)
     row = _ledger(contribution)
     assert stripe["cancel_at_period_end"] is True and stripe["status"] == "active"
     assert row.cancels_at == datetime.fromtimestamp(stripe["current_period_end"], tz=UTC).date()
@@ -219,7 +202,7 @@ def test_the_short_code_signs_in_on_another_device_in_russian(
     card.get_by_role("button", name="Изменить").click()
     laptop.locator(f"#problem-{contribution.id}").filter(has_text="Минимальная сумма здесь — 2\u00a0$.").wait_for()
     assert laptop.evaluate("document.activeElement.id") == f"amount-{contribution.id}"
-    assert (_ledger(contribution).amount, _stripe(contribution)["amount"]) == (500, 500)
+    assert (_ledger(contribution).amount, subscription_state(contribution)["amount"]) == (500, 500)
 
     card = laptop.locator(f"#contribution-{contribution.id}")
     card.get_by_role("radio", name="1 месяц").check()
@@ -227,7 +210,7 @@ def test_the_short_code_signs_in_on_another_device_in_russian(
     _said(laptop, "Взнос приостановлен.")
     until = changes.pause_end(today=timezone.now().date(), months=1)
     assert (_ledger(contribution).status, _ledger(contribution).paused_until) == (Status.PAUSED, until)
-    assert _stripe(contribution)["trial_end"] == _unix(until)
+    assert subscription_state(contribution)["trial_end"] == _unix(until)
     assert_accessible(laptop, "the supporter's page in Russian, paused")
 
     # The code worked once: the first device cannot use it again.

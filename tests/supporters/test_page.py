@@ -22,7 +22,7 @@ from readerfund.payments.models import CancellationReason, Contribution, Contrib
 from readerfund.supporters.models import SupporterSession
 from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
 from tests.checkout import stripe_browser as browser
-from tests.factories import contribution_paid
+from tests.factories import contribution_paid, subscription_state
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -47,23 +47,6 @@ def _signed_in(supporter: Supporter) -> Client:
 
 def _row(contribution: Contribution) -> Contribution:
     return Contribution.objects.get(id=contribution.id)
-
-
-def _stripe(contribution: Contribution) -> dict[str, Any]:
-    """The subscription and its customer as localstripe holds them, read with the newsroom's account."""
-    with gateway.account_use(account_for(contribution.newsroom)):
-        subscription = gateway.subscription_get(subscription_id=contribution.provider_subscription_id)
-        card = gateway.customer_default_payment_method_get(customer_id=contribution.provider_customer_id)
-    raw = browser.client().v1.subscriptions.retrieve(contribution.provider_subscription_id).to_dict()
-    return {
-        "amount": subscription.amount,
-        "interval": subscription.interval,
-        "status": raw["status"],
-        "trial_end": raw.get("trial_end") or 0,
-        "cancel_at_period_end": raw["cancel_at_period_end"],
-        "current_period_end": raw["current_period_end"],
-        "card": card,
-    }
 
 
 def _url(contribution: Contribution, action: str) -> str:
@@ -143,7 +126,7 @@ def test_a_lower_amount_is_changed_once_and_confirmed(monthly: Contribution, cli
         assert response["Location"] == f"/account/demo/home/?locale=en&done=amount&contribution={monthly.id}"
     row = _row(monthly)
     assert (row.amount, row.frequency, row.status) == (300, "monthly", Status.ACTIVE)
-    stripe = _stripe(monthly)
+    stripe = subscription_state(monthly)
     assert (stripe["amount"], stripe["interval"]) == (300, "month")
     assert ContributionChange.objects.filter(contribution=monthly).count() == 1
     assert OutboxMessage.objects.filter(template="plan_changed").count() == 1
@@ -165,7 +148,7 @@ def test_an_amount_below_the_minimum_is_refused_in_russian(monthly: Contribution
     assert "Минимальная сумма здесь — 2\u00a0$." in body
     assert re.search(r'id="amount-\d+"[^>]*aria-invalid="true" autofocus', body)
     assert 'role="alert"' in body
-    assert _row(monthly).amount == 500 and _stripe(monthly)["amount"] == 500
+    assert _row(monthly).amount == 500 and subscription_state(monthly)["amount"] == 500
     typo = client_in.post(_url(monthly, "amount"), {"amount": "пять", "frequency": "monthly", "locale": "ru"})
     assert typo.status_code == 400 and "Введите сумму" in _body(typo)
     assert not ContributionChange.objects.exists()
@@ -177,7 +160,9 @@ def test_pause_then_resume_early(monthly: Contribution, client_in: Client) -> No
     until = changes.pause_end(today=timezone.now().date(), months=2)
     row = _row(monthly)
     assert (row.status, row.paused_until) == (Status.PAUSED, until)
-    assert _stripe(monthly)["trial_end"] == int(datetime(until.year, until.month, until.day, tzinfo=UTC).timestamp())
+    assert subscription_state(monthly)["trial_end"] == int(
+        datetime(until.year, until.month, until.day, tzinfo=UTC).timestamp()
+    )
     body = _body(client_in.get(response["Location"]))
     assert "Your contribution is paused." in body and f"charges resume on {date_long(until, 'en')}" in body
     assert _url(monthly, "resume") in body and _url(monthly, "pause") not in body
@@ -192,7 +177,7 @@ def test_pause_then_resume_early(monthly: Contribution, client_in: Client) -> No
     assert response.status_code == 303 and "done=resume" in response["Location"]
     row = _row(monthly)
     assert (row.status, row.paused_until) == (Status.ACTIVE, None)
-    assert _stripe(monthly)["trial_end"] <= int(timezone.now().timestamp())
+    assert subscription_state(monthly)["trial_end"] <= int(timezone.now().timestamp())
     assert client_in.post(_url(monthly, "resume")).status_code == 303  # a double submit
     assert OutboxMessage.objects.filter(template="plan_changed").count() == 2
 
@@ -207,7 +192,7 @@ def test_a_pause_of_another_length_is_refused(monthly: Contribution, client_in: 
 def test_cancel_at_the_end_of_the_period_with_a_reason(monthly: Contribution, client_in: Client) -> None:
     response = client_in.post(_url(monthly, "cancel"), {"reason": "Moving abroad", "locale": "en"})
     assert response.status_code == 303 and "done=cancel" in response["Location"]
-    stripe = _stripe(monthly)
+    stripe = subscription_state(monthly)
     row = _row(monthly)
     assert stripe["cancel_at_period_end"] is True and stripe["status"] == "active"
     assert row.cancels_at == datetime.fromtimestamp(stripe["current_period_end"], tz=UTC).date()
@@ -221,7 +206,7 @@ def test_cancel_at_the_end_of_the_period_with_a_reason(monthly: Contribution, cl
 
 
 def test_replace_the_card(monthly: Contribution, client_in: Client, localstripe: str) -> None:
-    old_card = _stripe(monthly)["card"]
+    old_card = subscription_state(monthly)["card"]
     page = client_in.get(_url(monthly, "card/"))
     assert page.status_code == 200
     body = _body(page)
@@ -238,7 +223,7 @@ def test_replace_the_card(monthly: Contribution, client_in: Client, localstripe:
     for _ in range(2):
         finish = client_in.post(_url(monthly, "card/finish"), {"setup_intent_id": setup_id, "locale": "en"})
         assert finish.status_code == 303 and "done=card" in finish["Location"]
-    new_card = _stripe(monthly)["card"]
+    new_card = subscription_state(monthly)["card"]
     assert new_card != old_card and new_card == _row(monthly).provider_payment_method_id
     with gateway.account_use(account_for(monthly.newsroom)):
         assert gateway.payment_method_get(payment_method_id=new_card).last4 == "4444"
@@ -259,7 +244,7 @@ def test_someone_elses_contribution_is_not_found_and_unchanged(
 ) -> None:
     theirs = _checkout(demo_newsroom, amount=700, email="stranger@example.org")
     assert theirs.supporter_id != monthly.supporter_id
-    before = _stripe(theirs)
+    before = subscription_state(theirs)
     posts = {
         "amount": {"amount": "3", "frequency": "monthly"},
         "pause": {"months": "1"},
@@ -276,7 +261,7 @@ def test_someone_elses_contribution_is_not_found_and_unchanged(
     assert client_in.get(f"/account/demo/receipt/{their_payment.id}/").status_code == 404
     row = _row(theirs)
     assert (row.amount, row.status, row.cancels_at, row.paused_until) == (700, Status.ACTIVE, None, None)
-    assert _stripe(theirs) == before
+    assert subscription_state(theirs) == before
     assert not ContributionChange.objects.exists() and not CancellationReason.objects.exists()
     assert "$7" not in _body(client_in.get("/account/demo/home/"))
 
