@@ -90,13 +90,8 @@ def _fresh_process_caches() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def localstripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One localstripe per test session, from scratch, on a free port. Yields its base URL."""
-    port = processes.free_port()
-    log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
-    process = processes.start_localstripe(port, log=log)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        processes.stop(process)
+    with processes.localstripe_running(tmp_path_factory.mktemp("localstripe") / "localstripe.log") as base:
+        yield base
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -83,3 +84,14 @@ def stop(process: subprocess.Popen | None) -> None:
     except (ProcessLookupError, subprocess.TimeoutExpired):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def localstripe_running(log: Path) -> Iterator[str]:
+    """A localstripe from scratch on a free port for as long as the block runs; yields its base URL."""
+    port = free_port()
+    process = start_localstripe(port, log=log)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)

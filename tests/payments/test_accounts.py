@@ -51,13 +51,8 @@ KINDS = ("customers", "payment_intents", "subscriptions", "plans", "charges", "r
 @pytest.fixture(scope="module")
 def second_localstripe_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A localstripe of its own for the second newsroom, from scratch, on a free port."""
-    port = processes.free_port()
-    log = tmp_path_factory.mktemp("localstripe-second") / "localstripe.log"
-    process = processes.start_localstripe(port, log=log)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        processes.stop(process)
+    with processes.localstripe_running(tmp_path_factory.mktemp("localstripe-second") / "localstripe.log") as base:
+        yield base
 
 
 @dataclass(frozen=True)
