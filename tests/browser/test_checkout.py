@@ -43,6 +43,13 @@ def _foreign(requests: list[str], *allowed: str) -> list[str]:
     return [url for url in requests if not url.startswith((*allowed, "data:", "blob:"))]
 
 
+def _checkout_filled(page: Any, live_server: Any, newsroom: Any, *, card: str, **query: str) -> None:
+    """Open the appeal's checkout with `query` chosen, and fill in a reader's address and `card`."""
+    page.goto(_checkout_url(live_server, newsroom, **query))
+    page.get_by_label("E-mail address").fill("reader@example.org")
+    _card(page, card)
+
+
 def _checkout_url(live_server: Any, newsroom: Any, **query: str) -> str:
     variant = newsroom.campaigns.get().variants.get(key="a")
     params = {"campaign": str(variant.campaign_id), "variant": str(variant.id), **query}
@@ -130,9 +137,9 @@ def test_card_from_a_listed_risk_country_is_refused_calmly(
     demo_newsroom.save()
     before = stripe_browser.counts()
     page = browser_session.page
-    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
-    page.get_by_label("E-mail address").fill("reader@example.org")
-    _card(page, "4242424242424242")
+    _checkout_filled(
+        page, live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD", card="4242424242424242"
+    )
     page.get_by_role("button", name="Contribute").click()
     page.get_by_role("heading", name="We could not accept this card").wait_for(timeout=15_000)
     assert "Nothing was charged" in page.locator("#refused").inner_text()
@@ -146,9 +153,9 @@ def test_declined_cards_show_the_reason_and_record_nothing_paid(
     live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
 ) -> None:
     page = browser_session.page
-    page.goto(_checkout_url(live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD"))
-    page.get_by_label("E-mail address").fill("reader@example.org")
-    _card(page, "4000000000000341")  # attaches, fails when charged
+    _checkout_filled(
+        page, live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD", card="4000000000000341"
+    )  # attaches, fails when charged
     page.get_by_role("button", name="Contribute").click()
     error = page.locator("#payment-error")
     error.wait_for(timeout=15_000)
@@ -201,9 +208,9 @@ def test_a_double_click_makes_one_monthly_subscription(
 ) -> None:
     before = len(_subscriptions(localstripe))
     page = browser_session.page
-    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
-    page.get_by_label("E-mail address").fill("reader@example.org")
-    _card(page, "4242424242424242")
+    _checkout_filled(
+        page, live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD", card="4242424242424242"
+    )
     page.get_by_role("button", name="Contribute").dblclick()
     page.get_by_role("heading", name="Thank you").wait_for(timeout=15_000)
     contribution = Contribution.objects.get()
@@ -233,9 +240,9 @@ def test_a_busy_database_during_pay_is_retried_by_the_page_and_charges_once(
     monkeypatch.setattr(services, "contribution_pay", pay_while_the_database_is_busy)
     before = len(_subscriptions(localstripe))
     page = browser_session.page
-    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
-    page.get_by_label("E-mail address").fill("reader@example.org")
-    _card(page, "4242424242424242")
+    _checkout_filled(
+        page, live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD", card="4242424242424242"
+    )
     page.get_by_role("button", name="Contribute").click()
     page.get_by_role("heading", name="Thank you").wait_for(timeout=20_000)
     assert busy["left"] == 0
@@ -252,9 +259,9 @@ def test_a_reload_during_three_d_secure_finishes_the_same_monthly_checkout(
     payment of the subscription, made already, asks for confirmation. Submitting again finishes that one."""
     before = len(_subscriptions(localstripe))
     page = browser_session.page
-    page.goto(_checkout_url(live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD"))
-    page.get_by_label("E-mail address").fill("reader@example.org")
-    _card(page, "4000002760003184")
+    _checkout_filled(
+        page, live_server, demo_newsroom, frequency="monthly", amount="500", currency="USD", card="4000002760003184"
+    )
     page.get_by_role("button", name="Contribute").click()
     if reload_at == "payment":
         _complete_authentication(page, times=1)  # the card is set up; the subscription's first invoice asks next
@@ -337,9 +344,9 @@ def test_an_expired_checkout_is_forgotten_so_the_reload_it_asks_for_starts_afres
     live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
 ) -> None:
     page = browser_session.page
-    page.goto(_checkout_url(live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD"))
-    page.get_by_label("E-mail address").fill("reader@example.org")
-    _card(page, "4000002760003184")
+    _checkout_filled(
+        page, live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD", card="4000002760003184"
+    )
     page.get_by_role("button", name="Contribute").click()
     page.get_by_role("button", name="Complete authentication").wait_for(timeout=10_000)
     assert _saved_key(page) is not None
