@@ -153,9 +153,10 @@ def test_declined_cards_show_the_reason_and_record_nothing_paid(
     live_server: Any, demo_newsroom: Any, localstripe: str, browser_session: Any
 ) -> None:
     page = browser_session.page
+    # 4000 0000 0000 0341 attaches, then fails when charged.
     _checkout_filled(
         page, live_server, demo_newsroom, frequency="one_off", amount="500", currency="USD", card="4000000000000341"
-    )  # attaches, fails when charged
+    )
     page.get_by_role("button", name="Contribute").click()
     error = page.locator("#payment-error")
     error.wait_for(timeout=15_000)
