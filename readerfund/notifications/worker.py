@@ -25,6 +25,7 @@ PERIODIC_JOBS = (
     "readerfund.payments.webhooks.webhook_events_requeue",
     "readerfund.core.ratelimit.rate_limit_prune",
     "readerfund.core.tasks.task_results_prune",
+    "readerfund.supporters.signin.signin_deliver_due",
     "readerfund.supporters.signin.signin_requests_prune",
     "readerfund.supporters.session.supporter_sessions_prune",
     # Claims each newsroom's day on its row, so it runs once a day however many workers scan.

@@ -240,7 +240,11 @@ def supporter_erase(*, supporter: Supporter) -> None:
         )
         _webhook_events_redact(newsroom_id=newsroom.id, contributions=contributions, supporter=supporter)
         # When they asked to sign in, and that they did: the person's activity, and no account needs it.
-        SignInRequest.objects.filter(supporter=supporter).delete()
+        asked = Q(supporter=supporter)
+        if supporter.email_hash:
+            # Requests the worker has not matched to them yet carry only the address's hash.
+            asked |= Q(newsroom_id=newsroom.id, email_hash=supporter.email_hash)
+        SignInRequest.objects.filter(asked).delete()
         SupporterSession.objects.filter(supporter=supporter).delete()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from readerfund.core.privacy import EncryptedTextField
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Supporter
 
@@ -15,16 +16,22 @@ from readerfund.payments.models import Supporter
 class SignInRequest(models.Model):
     """One sign-in e-mail: a link and the same secret as a short code, usable once, for 15 minutes.
 
-    A request for an address that never supported the newsroom still writes a row, with no supporter, so
-    that both answers cost the same; such a row can never sign anyone in.
+    Every request writes the same row; the worker then sets the supporter, or finds none and sends
+    nothing. A row without a supporter can never sign anyone in.
     """
 
     newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="signin_requests")
     supporter = models.ForeignKey(
         Supporter, null=True, blank=True, on_delete=models.CASCADE, related_name="signin_requests"
     )
+    # The typed address's keyed hash, as Supporter.email_hash: the worker finds the supporter by it, and
+    # a code is checked against every request for the address, a supporter's or not, at the same cost.
+    email_hash = models.CharField(max_length=64, blank=True, db_index=True)
     token_hash = models.CharField(max_length=64, unique=True)
     code_hash = models.CharField(max_length=64)
+    # The link's token and code, encrypted, until the worker has e-mailed them (or found no supporter):
+    # then blank, and only the hashes remain.
+    undelivered = EncryptedTextField(blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)

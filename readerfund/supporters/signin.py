@@ -1,14 +1,17 @@
 """Sign-in by e-mail: a one-time link, and the same secret as an 8-digit code for another device.
 
 What it promises, and how:
-- Nothing is stored in the clear: the link's token and the code are kept only as keyed hashes
-  (core/privacy.py lookup_hash), the code's hash bound to its own request.
+- Nothing is stored in the clear: the link's token and the code are kept as keyed hashes (core/privacy.py
+  lookup_hash), the code's hash bound to its own request; until the worker has e-mailed them they are
+  also held encrypted (SignInRequest.undelivered), and blanked then.
 - Once, for 15 minutes: using the link or the code marks the request used in one conditional UPDATE
   (two tabs racing get one session), and retires the supporter's other pending sign-ins with it.
-- No e-mail to an address that never supported this newsroom, and no way to tell from the answer:
-  both cases draw a token and a code, hash them and write one SignInRequest row (without a supporter,
-  and so never usable, for an unknown address); only a known supporter's row also queues an e-mail
-  through the outbox, so the request never waits on SMTP.
+- No e-mail to an address that never supported this newsroom, and no way to tell from the answer or
+  its time: the request runs the same statements whoever the address is (a row holding the address's
+  keyed hash and the secrets, encrypted, and a task queued by id); the worker then looks the address
+  up, e-mails a supporter through the outbox and forgets the secrets either way (signin_deliver). A
+  wrong code costs the same too: requests are found by the address's hash, not by the supporter.
+  bench/signin.py measures the answer's time for both.
 - A code is 8 digits, so wrong guesses are counted: a request's code locks after CODE_MAX_FAILURES (its
   link still works), and the views add limits per address and per IP.
 """
@@ -16,6 +19,7 @@ What it promises, and how:
 from __future__ import annotations
 
 import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
@@ -76,13 +80,17 @@ def code_clean(code: str) -> str:
 
 def signin_supporter_find(*, newsroom: Newsroom, email: str) -> Supporter | None:
     """The newsroom's supporter with this address who has actually supported it, if any."""
+    return _supporter_by_hash(newsroom, _supporter_hash(newsroom, normalize_email(email)))
+
+
+def _supporter_by_hash(newsroom: Newsroom, email_hash: str) -> Supporter | None:
     supported = Contribution.objects.filter(supporter=OuterRef("pk")).filter(
         Q(status__in=_SUPPORTED) | Q(Exists(Payment.objects.filter(contribution=OuterRef("pk"))))
     )
     return (
         Supporter.objects.filter(
             newsroom=newsroom,
-            email_hash=_supporter_hash(newsroom, normalize_email(email)),
+            email_hash=email_hash,
             erased_at__isnull=True,
         )
         .filter(Exists(supported))
@@ -92,33 +100,84 @@ def signin_supporter_find(*, newsroom: Newsroom, email: str) -> Supporter | None
 
 
 def signin_request(*, newsroom: Newsroom, email: str, locale: str, now: datetime | None = None) -> None:
-    """Send a sign-in e-mail if `email` belongs to a supporter of `newsroom`; do the same work otherwise."""
+    """Take a sign-in request: the very same work whoever the address belongs to.
+
+    The request only writes a row (the address's keyed hash, and the link's secrets encrypted until the
+    worker has passed them on) and queues its delivery; `signin_deliver`, in the worker, decides whether
+    the address belongs to a supporter and so whether an e-mail goes out. Nothing in the answer, its
+    time included, depends on who the address is.
+    """
     now = now or timezone.now()
-    supporter = signin_supporter_find(newsroom=newsroom, email=email)
     token = secrets.token_urlsafe(32)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     token_hash = _token_hash(token)
+    signin = SignInRequest.objects.create(
+        newsroom=newsroom,
+        email_hash=_supporter_hash(newsroom, normalize_email(email)),
+        token_hash=token_hash,
+        code_hash=_code_hash(token_hash, code),
+        undelivered=json.dumps({"token": token, "code": code, "locale": locale}, separators=(",", ":")),
+        created_at=now,
+        expires_at=now + timedelta(seconds=SIGNIN_SECONDS),
+    )
+    signin_id = signin.id
+    transaction.on_commit(lambda: _deliver_enqueue(signin_id))
+
+
+def _deliver_enqueue(signin_id: int) -> None:
+    from readerfund.supporters.tasks import signin_deliver_task
+
+    # Ids only: task arguments are stored in the clear.
+    signin_deliver_task.enqueue(signin_id=signin_id)
+
+
+def signin_deliver(*, signin_id: int) -> str:
+    """Worker: e-mail the link and code if the address is a supporter's, then forget the secrets.
+
+    Once per request whatever runs it (the task, the periodic catch-up, both): the row is claimed by
+    blanking its secrets in the same transaction that queues the e-mail.
+    """
+    signin = SignInRequest.objects.select_related("newsroom").filter(id=signin_id).exclude(undelivered="").first()
+    if signin is None:
+        return "done"
+    newsroom = signin.newsroom
+    supporter = _supporter_by_hash(newsroom, signin.email_hash)
+    secrets_ = json.loads(signin.undelivered)
     with transaction.atomic():
-        signin = SignInRequest.objects.create(
-            newsroom=newsroom,
-            supporter=supporter,
-            token_hash=token_hash,
-            code_hash=_code_hash(token_hash, code),
-            created_at=now,
-            expires_at=now + timedelta(seconds=SIGNIN_SECONDS),
+        claimed = (
+            SignInRequest.objects.filter(id=signin.id)
+            .exclude(undelivered="")
+            .update(undelivered="", supporter=supporter)
         )
-        if supporter is None:
-            return
-        url = settings.SITE_URL + reverse("supporters-link", args=[newsroom.slug, token])
+        if not claimed or supporter is None:
+            return "done" if claimed else "taken"
+        url = settings.SITE_URL + reverse("supporters-link", args=[newsroom.slug, secrets_["token"]])
+        code = secrets_["code"]
         email_queue(
             newsroom=newsroom,
             to=supporter.email,
             template="signin",
             # The outbox encrypts the context and blanks it once the e-mail is out.
             context={"url": url, "code": f"{code[:4]} {code[4:]}", "minutes": SIGNIN_SECONDS // 60},
-            locale=locale,
+            locale=secrets_["locale"],
             message_key=f"signin-{signin.id}",
         )
+    return "sent"
+
+
+# A request the worker has not reached this long after it was made lost its task (a worker died).
+_DELIVERY_GRACE = timedelta(seconds=30)
+
+
+def signin_deliver_due(*, now: datetime | None = None) -> int:
+    """Periodic: deliver requests whose task was lost; those past their 15 minutes just forget the secrets."""
+    now = now or timezone.now()
+    waiting = SignInRequest.objects.exclude(undelivered="")
+    SignInRequest.objects.filter(id__in=waiting.filter(expires_at__lte=now).values("id")).update(undelivered="")
+    due = list(waiting.filter(created_at__lte=now - _DELIVERY_GRACE).values_list("id", flat=True)[:200])
+    for signin_id in due:
+        signin_deliver(signin_id=signin_id)
+    return len(due)
 
 
 def _consume(signin: SignInRequest, *, now: datetime) -> Supporter | None:
@@ -166,28 +225,35 @@ def signin_link_use(*, newsroom: Newsroom, token: str, now: datetime | None = No
 
 
 def signin_code_use(*, newsroom: Newsroom, email: str, code: str, now: datetime | None = None) -> Supporter | None:
-    """Sign in with the address and the code from the e-mail; None for any miss, whatever its reason."""
+    """Sign in with the address and the code from the e-mail; None for any miss, whatever its reason.
+
+    The pending requests are found by the address's hash, so an address that asked and is no supporter
+    costs the same reads, hashes and failure counts as one that is: only a request the worker matched to
+    a supporter can sign in.
+    """
     now = now or timezone.now()
     code = code_clean(code)
-    supporter = signin_supporter_find(newsroom=newsroom, email=email)
-    pending = []
-    if supporter is not None:
-        pending = list(
-            SignInRequest.objects.select_related("supporter")
-            .filter(
-                newsroom=newsroom,
-                supporter=supporter,
-                used_at__isnull=True,
-                expires_at__gt=now,
-                code_failures__lt=CODE_MAX_FAILURES,
-            )
-            .order_by("-created_at")[:_PENDING_CHECKED]
+    pending = list(
+        SignInRequest.objects.select_related("supporter")
+        .filter(
+            newsroom=newsroom,
+            email_hash=_supporter_hash(newsroom, normalize_email(email)),
+            used_at__isnull=True,
+            expires_at__gt=now,
+            code_failures__lt=CODE_MAX_FAILURES,
         )
+        .order_by("-created_at")[:_PENDING_CHECKED]
+    )
     if not pending:
         _code_hash(_NO_REQUEST, code)
     well_formed = len(code) == CODE_DIGITS and code.isascii() and code.isdigit()
     match = next(
-        (s for s in pending if hmac.compare_digest(_code_hash(s.token_hash, code), s.code_hash) and well_formed), None
+        (
+            s
+            for s in pending
+            if hmac.compare_digest(_code_hash(s.token_hash, code), s.code_hash) and well_formed and s.supporter
+        ),
+        None,
     )
     if match is None:
         if pending:

@@ -16,6 +16,8 @@ from readerfund.core.privacy import normalize_email
 from readerfund.newsrooms.models import Newsroom
 from readerfund.notifications.models import OutboxMessage
 from readerfund.payments.models import Contribution, Supporter
+from readerfund.supporters.models import SignInRequest
+from readerfund.supporters.signin import signin_deliver
 
 ADDRESS = "Reader@Example.org"
 
@@ -54,12 +56,22 @@ def signin_secrets(message: OutboxMessage) -> tuple[str, str]:
     return path, context["code"]
 
 
+def signin_deliveries_run() -> int:
+    """What the worker does after a sign-in request: hand each undelivered one to signin_deliver."""
+    waiting = list(SignInRequest.objects.exclude(undelivered="").values_list("id", flat=True))
+    for signin_id in waiting:
+        signin_deliver(signin_id=signin_id)
+    return len(waiting)
+
+
 @pytest.fixture
-def ask(client: Client, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
-    """Post the sign-in form; returns the response."""
+def ask(client: Client) -> Callable[..., Any]:
+    """Post the sign-in form, then deliver as the worker would; returns the response."""
 
     def post(email: str = ADDRESS, *, slug: str = "demo", locale: str = "en", **headers: str) -> Any:
-        return client.post(f"/account/{slug}/", {"email": email, "locale": locale}, headers=headers)
+        response = client.post(f"/account/{slug}/", {"email": email, "locale": locale}, headers=headers)
+        signin_deliveries_run()
+        return response
 
     return post
 

@@ -9,7 +9,7 @@ import pytest
 
 from readerfund.notifications.models import OutboxMessage
 from tests.browser.test_accessibility import assert_accessible
-from tests.supporters.conftest import ADDRESS, supporter_make
+from tests.supporters.conftest import ADDRESS, signin_deliveries_run, supporter_make
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,6 +42,7 @@ def test_sign_in_by_link_and_by_code_is_accessible(
     assert page.evaluate("document.activeElement.id") == "code"
     assert_accessible(page, f"the wrong-code page ({locale})")
 
+    signin_deliveries_run()  # the worker's part
     context = json.loads(OutboxMessage.objects.get(template="signin").context)
     page.goto(context["url"])
     assert_accessible(page, f"the link's page ({locale})")

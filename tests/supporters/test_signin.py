@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from readerfund.core.privacy import normalize_email
@@ -18,8 +21,8 @@ from readerfund.payments.models import Contribution
 from readerfund.reminders.services import reminder_schedule
 from readerfund.supporters.models import SignInRequest, SupporterSession
 from readerfund.supporters.session import COOKIE_NAME
-from readerfund.supporters.signin import CODE_MAX_FAILURES
-from tests.supporters.conftest import ADDRESS, supporter_make
+from readerfund.supporters.signin import CODE_MAX_FAILURES, signin_deliver, signin_deliver_due, signin_request
+from tests.supporters.conftest import ADDRESS, signin_deliveries_run, supporter_make
 
 pytestmark = pytest.mark.django_db
 
@@ -200,6 +203,87 @@ def test_unknown_reminder_only_and_abandoned_addresses_get_no_email_and_the_same
     assert not OutboxMessage.objects.filter(template="signin").exclude(message_key__startswith="signin-").exists()
 
 
+def _statements(run: Callable[[], Any]) -> list[str]:
+    """The SQL a call runs, with every value masked: what it does, not with what."""
+    with CaptureQueriesContext(connection) as captured:
+        run()
+    masked = []
+    for query in captured.captured_queries:
+        sql = re.sub(r"'[^']*'", "?", query["sql"])
+        sql = re.sub(r'"s\d+_x\d+"', "SAVEPOINT_NAME", sql)
+        masked.append(re.sub(r"\b\d+(\.\d+)?\b", "?", sql))
+    return masked
+
+
+def test_asking_does_the_same_work_for_a_supporter_and_a_stranger(client, demo_newsroom, supporter):
+    """The answer's time cannot tell who the address is: the request runs the same statements either way,
+    and the supporter is looked up later, by the worker."""
+    ask_known = lambda: client.post("/account/demo/", {"email": ADDRESS, "locale": "en"})  # noqa: E731
+    ask_stranger = lambda: client.post("/account/demo/", {"email": "stranger@example.org", "locale": "en"})  # noqa: E731
+    ask_known()  # warm caches (the newsroom, the templates) alike for both
+    ask_stranger()
+    known = _statements(ask_known)
+    stranger = _statements(ask_stranger)
+    assert known == stranger
+    assert not any("payments_supporter" in sql for sql in known)
+    assert not OutboxMessage.objects.filter(template="signin").exists()
+
+
+def test_a_wrong_code_costs_the_same_for_a_supporter_and_a_stranger(client, demo_newsroom, supporter, ask):
+    ask(ADDRESS)
+    ask("stranger@example.org")
+    _code_post(Client(), "12345678", "warm@example.org")  # this IP's window exists for both alike
+    known = _statements(lambda: _code_post(Client(), "12345678", ADDRESS))
+    stranger = _statements(lambda: _code_post(Client(), "12345678", "stranger@example.org"))
+    assert known == stranger
+    # Both requests counted the wrong try.
+    assert sorted(SignInRequest.objects.values_list("code_failures", flat=True)) == [1, 1]
+
+
+def test_the_worker_emails_a_supporter_once_and_forgets_the_secrets(demo_newsroom, supporter):
+    signin_request(newsroom=demo_newsroom, email=ADDRESS, locale="en")
+    signin_request(newsroom=demo_newsroom, email="stranger@example.org", locale="en")
+    known, stranger = SignInRequest.objects.order_by("id")
+    assert known.undelivered and stranger.undelivered
+    assert ADDRESS.lower() not in repr(SignInRequest.objects.values().get(id=known.id)).lower()
+    assert signin_deliver(signin_id=known.id) == "sent"
+    assert signin_deliver(signin_id=known.id) == "done"
+    assert signin_deliver(signin_id=stranger.id) == "done"
+    known.refresh_from_db()
+    stranger.refresh_from_db()
+    assert (known.undelivered, stranger.undelivered) == ("", "")
+    assert known.supporter_id == supporter.id and stranger.supporter_id is None
+    (message,) = OutboxMessage.objects.filter(template="signin")
+    assert message.message_key == f"signin-{known.id}"
+
+
+def test_a_request_is_queued_for_the_worker_by_id_only(
+    client, demo_newsroom, supporter, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post("/account/demo/", {"email": ADDRESS, "locale": "en"}).status_code == 200
+    (task,) = DBTaskResult.objects.filter(task_path__endswith="signin_deliver_task")
+    signin = SignInRequest.objects.get()
+    assert task.args_kwargs == {"args": [], "kwargs": {"signin_id": signin.id}}
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_request_whose_task_was_lost_is_delivered_by_the_periodic_scan(demo_newsroom, supporter):
+    now = timezone.now()
+    signin_request(newsroom=demo_newsroom, email=ADDRESS, locale="en", now=now)
+    assert signin_deliver_due(now=now + timedelta(seconds=5)) == 0
+    assert signin_deliver_due(now=now + timedelta(seconds=31)) == 1
+    assert OutboxMessage.objects.filter(template="signin").count() == 1
+    assert signin_deliver_due(now=now + timedelta(seconds=60)) == 0
+    # One the worker never reached in its 15 minutes is not sent late: its secrets are just forgotten.
+    signin_request(newsroom=demo_newsroom, email=ADDRESS, locale="en", now=now)
+    assert signin_deliver_due(now=now + timedelta(minutes=16)) == 0
+    assert OutboxMessage.objects.filter(template="signin").count() == 1
+    assert not SignInRequest.objects.exclude(undelivered="").exists()
+
+
 def test_an_erased_supporter_gets_no_email(client, supporter, ask):
     supporter.erased_at = timezone.now()
     supporter.save(update_fields=["erased_at"])
@@ -230,6 +314,7 @@ def test_the_per_ip_limit_answers_the_same_page_and_sends_nothing(client, demo_n
     ask(ADDRESS, REMOTE_ADDR="192.0.2.7")
     other = Client(REMOTE_ADDR="192.0.2.7")
     assert other.post("/account/demo/", {"email": ADDRESS}).status_code == 200
+    signin_deliveries_run()
     assert OutboxMessage.objects.filter(template="signin").count() == 1
 
 
