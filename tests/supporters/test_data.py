@@ -23,6 +23,7 @@ from readerfund.core.ratelimit import rate_limit_hit
 from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.worker import tasks_run_ready
 from readerfund.payments import gateway
+from readerfund.payments.contribution_links import contribution_link_token
 from readerfund.payments.models import Contribution, Payment, Supporter, WebhookEvent
 from readerfund.reminders.models import Reminder
 from readerfund.reminders.services import reminder_schedule
@@ -238,7 +239,32 @@ def _hashes(newsroom: Any) -> set[str]:
         lookup_hash(ADDRESS, scope="reminders:address"),
         lookup_hash(f"{newsroom.id}:{ADDRESS}", scope="ratelimit:checkout:email"),
         lookup_hash(ADDRESS, scope="ratelimit:reminders:address"),
+        lookup_hash(f"{newsroom.id}:{ADDRESS}", scope="ratelimit:supporters:send-address"),
+        lookup_hash(f"{newsroom.id}:{ADDRESS}", scope="ratelimit:supporters:code-address"),
     }
+
+
+def _self_service(monthly: Contribution) -> None:
+    """Sign in as the supporter would (a wrong code, then the right one), change, pause and resume the
+    plan on their page, download their data, and cancel from the receipt's e-mailed link."""
+    client = Client()
+    assert client.post("/account/demo/", {"email": TYPED, "locale": "en"}).status_code == 200
+    signin_deliveries_run()
+    _path, code = signin_secrets(OutboxMessage.objects.filter(template="signin").latest("id"))
+    assert client.post("/account/demo/code", {"email": TYPED, "code": "00000000", "locale": "en"}).status_code == 400
+    assert client.post("/account/demo/code", {"email": TYPED, "code": code, "locale": "en"}).status_code == 303
+    contribution = f"/account/demo/contribution/{monthly.id}"
+    changes = [("amount", {"amount": "4", "frequency": "monthly"}), ("pause", {"months": "1"}), ("resume", {})]
+    for action, data in changes:
+        response = client.post(f"{contribution}/{action}", {"locale": "en", **data})
+        assert response.status_code == 303 and "done=" in response["Location"], (action, response.status_code)
+    download = client.post("/account/demo/data", {"locale": "en"})
+    assert download.status_code == 200 and ADDRESS in download.content.decode()
+    token = contribution_link_token(contribution=Contribution.objects.get(id=monthly.id), action="cancel")
+    cancelled = Client().post(f"/account/demo/email/{token}/", {"locale": "en", "reason": "Moving abroad"})
+    assert cancelled.status_code in (200, 303), cancelled.status_code
+    assert Contribution.objects.get(id=monthly.id).cancels_at is not None
+    tasks_run_ready()  # the confirmations go out
 
 
 def test_the_raw_database_holds_no_plaintext_and_after_erasure_nothing_of_the_address(
@@ -251,6 +277,7 @@ def test_the_raw_database_holds_no_plaintext_and_after_erasure_nothing_of_the_ad
     assert method["billing_details"]["name"] == NAME
     _deliver([*_renewal_events(monthly), event_build(method, "payment_method.attached")])
     assert Payment.objects.count() == 3
+    _self_service(monthly)
     before = _database_dump()
     for plaintext in (ADDRESS, TYPED, NAME):
         assert plaintext.lower() not in before.lower()
