@@ -29,7 +29,7 @@ PERIODIC_JOBS = (
     "readerfund.supporters.signin.signin_requests_prune",
     "readerfund.supporters.session.supporter_sessions_prune",
     # Claims each newsroom's day on its row, so it runs once a day however many workers scan.
-    "readerfund.payments.retention.supporters_lapsed_purge_due",
+    "readerfund.supporters.retention.supporters_lapsed_purge_due",
 )
 
 

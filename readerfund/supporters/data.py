@@ -15,6 +15,7 @@ rate-limit windows counted by their address, and their sign-in requests and sess
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -206,46 +207,72 @@ def _erased_message_key(supporter: Supporter) -> str:
 
 
 def supporter_erase(*, supporter: Supporter) -> None:
-    """Erase the supporter now. Stripe first (no transaction is open while it answers): every plan that can
-    still charge is cancelled, every Customer deleted. A Stripe error other than "already gone" raises
-    before anything here is erased, so the supporter is never left unable to stop a plan that still bills
-    them; calling again finishes. Then one short transaction: the confirmation e-mail is queued (the last
-    one we send them), and the address, name, hash and every link to the person are removed.
+    """Erase the supporter now, as they asked. Stripe first (no transaction is open while it answers): every
+    plan that can still charge is cancelled, every Customer deleted. A Stripe error other than "already
+    gone" raises before anything here is erased, so the supporter is never left unable to stop a plan that
+    still bills them; calling again finishes. Then one short transaction: the confirmation e-mail is queued
+    (the last one we send them), and the address, name, hash and every link to the person are removed.
 
     Idempotent: a second call finds nothing left at Stripe or here, and queues nothing."""
-    supporter = Supporter.objects.select_related("newsroom").get(id=supporter.id)
+    _erase(supporter_id=supporter.id, asked=True)
+
+
+def supporter_lapsed_erase(
+    *, supporter: Supporter, still_lapsed: Callable[[], bool], now: datetime | None = None
+) -> bool:
+    """Retention (supporters/retention.py): erase a supporter who lapsed, without a word to them. The same
+    erasure as theirs, Customers at Stripe included, but no e-mail, and a reminder they asked for stays.
+
+    `still_lapsed` is asked before Stripe and again inside the write (under a row lock), so a supporter who
+    came back meanwhile keeps everything. Returns whether the supporter was erased."""
+    return _erase(supporter_id=supporter.id, asked=False, still_lapsed=still_lapsed, now=now)
+
+
+def _erase(
+    *, supporter_id: int, asked: bool, still_lapsed: Callable[[], bool] | None = None, now: datetime | None = None
+) -> bool:
+    now = now or timezone.now()
+    if still_lapsed is not None and not still_lapsed():
+        return False
+    supporter = Supporter.objects.select_related("newsroom").get(id=supporter_id)
     newsroom = supporter.newsroom
     contributions = list(supporter.contributions.all())
     ended = _provider_erase(supporter, contributions)
     address = normalize_email(supporter.email)
     with transaction.atomic():
+        if still_lapsed is not None:
+            Supporter.objects.select_for_update().filter(id=supporter.id).first()
+            if not still_lapsed():
+                return False
         for contribution in ended:
             ledger.contribution_status_apply(contribution_id=contribution.id, signal=Signal.SUBSCRIPTION_ENDED)
         if address:
-            _last_email_queue(supporter, address)
-            _address_forget(supporter, address)
+            if asked:
+                _last_email_queue(supporter, address)
+            _address_forget(supporter, address, reminders=asked)
         Supporter.objects.filter(id=supporter.id).update(
             email="",
             name="",
             email_hash="",
             provider_customer_id="",
-            erased_at=supporter.erased_at or timezone.now(),
+            erased_at=supporter.erased_at or now,
         )
         Contribution.objects.filter(supporter=supporter).update(
             provider_customer_id="",
             provider_payment_method_id="",
             provider_setup_intent_id="",
             return_url="",
-            updated_at=timezone.now(),
+            updated_at=now,
         )
         _webhook_events_redact(newsroom_id=newsroom.id, contributions=contributions, supporter=supporter)
         # When they asked to sign in, and that they did: the person's activity, and no account needs it.
-        asked = Q(supporter=supporter)
+        signins = Q(supporter=supporter)
         if supporter.email_hash:
             # Requests the worker has not matched to them yet carry only the address's hash.
-            asked |= Q(newsroom_id=newsroom.id, email_hash=supporter.email_hash)
-        SignInRequest.objects.filter(asked).delete()
+            signins |= Q(newsroom_id=newsroom.id, email_hash=supporter.email_hash)
+        SignInRequest.objects.filter(signins).delete()
         SupporterSession.objects.filter(supporter=supporter).delete()
+    return True
 
 
 def _provider_erase(supporter: Supporter, contributions: list[Contribution]) -> list[Contribution]:
@@ -289,15 +316,15 @@ def _last_email_queue(supporter: Supporter, address: str) -> None:
     )
 
 
-def _address_forget(supporter: Supporter, address: str) -> None:
+def _address_forget(supporter: Supporter, address: str, *, reminders: bool) -> None:
     """Withdraw what would still reach the address: unsent e-mails (receipts, a reminder handed to the outbox)
-    and pending reminders; and forget the rate-limit windows counted under its keyed hash."""
+    and, with `reminders`, pending reminders; and forget the rate-limit windows counted under its keyed hash."""
     newsroom = supporter.newsroom
     last = _erased_message_key(supporter)
     for message in outbox_unsent_to(newsroom=newsroom, to=address):
         if message.message_key != last:
             outbox_cancel(message_key=message.message_key)
-    for reminder in reminders_pending_for(newsroom=newsroom, email=address):
+    for reminder in reminders_pending_for(newsroom=newsroom, email=address) if reminders else []:
         reminder_cancel(reminder_id=reminder.id)
     for scope, key in _RATE_LIMITS_BY_ADDRESS:
         rate_limit_forget(scope=scope, key=key.format(newsroom=newsroom.id, address=address))

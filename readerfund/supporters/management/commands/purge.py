@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from readerfund.newsrooms.models import Newsroom
-from readerfund.payments.retention import supporters_lapsed_purge
+from readerfund.supporters.retention import supporters_lapsed_purge
 
 
 class Command(BaseCommand):

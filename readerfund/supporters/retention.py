@@ -1,10 +1,11 @@
 """Retention: erase the address and name of supporters who lapsed longer ago than the newsroom keeps them.
 
 "Lapsed" is: no contribution active, past due, paused or pending, and nothing newer than the newsroom's
-`retention_months` (the supporter's creation, a contribution's last change, a payment). The erase here
-is the local one: blank the address, name and look-up hash, stamp `erased_at`. A lapsed supporter has
-no subscription running at Stripe, so there is nothing to cancel there; the references, amounts and
-dates stay for the newsroom's accounts.
+`retention_months` (the supporter's creation, a contribution's last change, a payment). Each is erased
+as "Erase my data" erases (supporters/data.py supporter_lapsed_erase): the address, name and look-up
+hash, the Customers at Stripe (which hold the address and the name on the card), the links to them,
+the sign-ins; without an e-mail (an unasked message naming the outlet is a risk of its own), and
+keeping a reminder they asked for. The references, amounts and dates stay for the newsroom's accounts.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import calendar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Contribution, Payment, Supporter
+from readerfund.supporters.data import supporter_lapsed_erase
 
 # These may still take money or need the reader: never erased under them.
 # A paused plan resumes charging by itself on its date.
@@ -29,7 +30,6 @@ RUNNING = (
     Contribution.Status.PENDING,
     Contribution.Status.PAUSED,
 )
-BATCH_SIZE = 200
 PURGE_EVERY = timedelta(days=1)
 
 
@@ -70,7 +70,7 @@ def supporters_lapsed(*, newsroom: Newsroom, cutoff: datetime) -> QuerySet[Suppo
 
 
 def supporters_lapsed_purge(*, newsroom: Newsroom, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
-    """Erase every lapsed supporter of the newsroom, a batch per short transaction; idempotent."""
+    """Erase every lapsed supporter of the newsroom, one at a time; idempotent."""
     now = now or timezone.now()
     cutoff = months_before(now, newsroom.retention_months)
     report = PurgeReport(newsroom=newsroom.slug, cutoff=cutoff, dry_run=dry_run)
@@ -78,15 +78,12 @@ def supporters_lapsed_purge(*, newsroom: Newsroom, now: datetime | None = None, 
     if dry_run:
         report.references = [reference for _, reference in candidates]
         return report
-    for start in range(0, len(candidates), BATCH_SIZE):
-        batch = candidates[start : start + BATCH_SIZE]
-        with transaction.atomic():
-            # Checked again inside the write: a supporter who came back since the read keeps their data.
-            still = supporters_lapsed(newsroom=newsroom, cutoff=cutoff).filter(id__in=[pk for pk, _ in batch])
-            ids = list(still.select_for_update().values_list("id", flat=True))
-            Supporter.objects.filter(id__in=ids).update(email="", name="", email_hash="", erased_at=now)
-        erased = set(ids)
-        report.references.extend(reference for pk, reference in batch if pk in erased)
+    for supporter_id, reference in candidates:
+        # One supporter at a time: Stripe answers outside any transaction, the write is short, and the
+        # supporter is checked again under a lock, so one who came back since the read keeps their data.
+        still = supporters_lapsed(newsroom=newsroom, cutoff=cutoff).filter(id=supporter_id).exists
+        if supporter_lapsed_erase(supporter=Supporter(id=supporter_id), still_lapsed=still, now=now):
+            report.references.append(reference)
     return report
 
 

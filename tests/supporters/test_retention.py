@@ -6,14 +6,20 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import stripe
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from readerfund.core.privacy import lookup_hash
 from readerfund.newsrooms.models import Newsroom
+from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.worker import periodic_run
 from readerfund.payments.models import Contribution, Frequency, Payment, Supporter
-from readerfund.payments.retention import months_before, supporters_lapsed_purge, supporters_lapsed_purge_due
+from readerfund.reminders.models import Reminder
+from readerfund.reminders.services import reminder_schedule
+from readerfund.supporters.models import SignInRequest
+from readerfund.supporters.retention import months_before, supporters_lapsed_purge, supporters_lapsed_purge_due
+from readerfund.supporters.signin import signin_request
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # the command reads the clock
 LONG_AGO = NOW - timedelta(days=800)
@@ -145,7 +151,7 @@ def test_purge_command_erases_and_says_what(newsroom: Newsroom) -> None:
 
 
 def test_worker_purges_each_newsroom_once_a_day(newsroom: Newsroom, monkeypatch: pytest.MonkeyPatch) -> None:
-    from readerfund.payments import retention
+    from readerfund.supporters import retention
 
     runs: list[str] = []
     real = retention.supporters_lapsed_purge
@@ -164,3 +170,57 @@ def test_worker_purges_each_newsroom_once_a_day(newsroom: Newsroom, monkeypatch:
     assert len(runs) == 2
     periodic_run(now=NOW + timedelta(days=1, minutes=1))
     assert len(runs) == 4
+
+
+def test_a_lapsed_supporter_is_erased_at_stripe_too_without_an_email(localstripe: str, demo_newsroom: Newsroom) -> None:
+    """The purge is "Erase my data" without the e-mail: the Customer at Stripe, which holds the address and
+    the name on the card, is deleted too; a reminder the reader asked for stays theirs."""
+    from tests.checkout import stripe_browser
+    from tests.factories import contribution_paid
+
+    monthly = contribution_paid(demo_newsroom, frequency="monthly", email="gone@example.org", name="Gone Reader")
+    supporter = monthly.supporter
+    customers = {monthly.provider_customer_id, supporter.provider_customer_id} - {""}
+    assert customers
+    reminder = reminder_schedule(
+        newsroom=demo_newsroom,
+        email="gone@example.org",
+        remind_on=NOW.date() + timedelta(days=5),
+        locale="en",
+        campaign_id=None,
+        variant_id=None,
+    ).reminder
+    signin_request(newsroom=demo_newsroom, email="gone@example.org", locale="en")
+    Supporter.objects.filter(id=supporter.id).update(created_at=LONG_AGO)
+    # Cancelled long ago (its plan ended at Stripe then; here only the ledger says so).
+    Contribution.objects.filter(id=monthly.id).update(
+        status=Contribution.Status.CANCELED, created_at=LONG_AGO, updated_at=LONG_AGO
+    )
+    Payment.objects.filter(contribution=monthly).update(paid_at=LONG_AGO)
+    outbox = OutboxMessage.objects.count()
+
+    assert supporters_lapsed_purge(newsroom=demo_newsroom, now=NOW).references == [supporter.reference]
+
+    for customer_id in customers:
+        # Stripe answers a deleted Customer with {"deleted": true}; localstripe with a 404.
+        try:
+            assert stripe_browser.client().v1.customers.retrieve(customer_id).get("deleted") is True
+        except stripe.InvalidRequestError as error:
+            assert error.http_status == 404
+    erased = Supporter.objects.get(id=supporter.id)
+    assert (erased.email, erased.name, erased.provider_customer_id) == ("", "", "")
+    assert Contribution.objects.get(id=monthly.id).provider_customer_id == ""
+    assert OutboxMessage.objects.count() == outbox  # no word to them
+    assert not SignInRequest.objects.exists()
+    assert Reminder.objects.get(id=reminder.id).status == Reminder.Status.PENDING
+    assert Payment.objects.filter(contribution=monthly).count() == 1
+
+
+def test_a_supporter_who_came_back_during_the_purge_keeps_everything(newsroom: Newsroom) -> None:
+    from readerfund.supporters.data import supporter_lapsed_erase
+
+    lapsed = next(s for s in Supporter.objects.all() if s.email == "lapsed@example.org")
+    assert not supporter_lapsed_erase(supporter=lapsed, still_lapsed=lambda: False, now=NOW)
+    answers = iter([True, False])  # lapsed when read, back (a new plan) by the time of the write
+    assert not supporter_lapsed_erase(supporter=lapsed, still_lapsed=lambda: next(answers), now=NOW)
+    assert Supporter.objects.get(id=lapsed.id).email == "lapsed@example.org"
