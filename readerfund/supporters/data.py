@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from readerfund.core.money import Money
@@ -40,8 +40,9 @@ from readerfund.supporters.models import SignInRequest, SupporterSession
 EXPLANATION = (
     "Everything this newsroom holds about you: your supporter record, your contributions and the "
     "payments, refunds and disputes made for them, a reminder you asked for that has not gone out yet, "
-    "and the e-mails to you still in our outbox (we keep no copy of an e-mail once it is sent, only that "
-    "it was). Your address and name are stored encrypted. The ids beginning pi_, sub_, cus_, in_ and ch_ "
+    "the e-mails to you still in our outbox (we keep no copy of an e-mail once it is sent, only that "
+    "it was), and when you asked to sign in and signed in (kept for a day, or an hour). Your address "
+    "and name are stored encrypted. The ids beginning pi_, sub_, cus_, in_ and ch_ "
     "are the payment processor's (Stripe's) records of the same payments."
 )
 ERASED_TEMPLATE = "erased"
@@ -111,7 +112,27 @@ def supporter_data_export(*, supporter: Supporter) -> dict[str, Any]:
         ],
         "reminders": [_reminder_export(reminder) for reminder in _reminders(supporter)],
         "emails": [_email_export(message) for message in _outbox_messages(supporter, contributions, payments)],
+        "sign_ins": [
+            {"asked_at": _when(signin.created_at), "used_at": _when(signin.used_at)}
+            for signin in _signins(supporter).order_by("created_at", "id")
+        ],
+        "sessions": [
+            {
+                "started_at": _when(session.created_at),
+                "ends_at": _when(session.expires_at),
+                "ended_at": _when(session.ended_at),
+            }
+            for session in SupporterSession.objects.filter(supporter=supporter).order_by("created_at", "id")
+        ],
     }
+
+
+def _signins(supporter: Supporter) -> QuerySet[SignInRequest]:
+    """The sign-ins asked for with their address: matched to them, or not yet reached by the worker."""
+    asked = Q(supporter=supporter)
+    if supporter.email_hash:
+        asked |= Q(newsroom_id=supporter.newsroom_id, email_hash=supporter.email_hash)
+    return SignInRequest.objects.filter(asked)
 
 
 def _contribution_export(contribution: Contribution) -> dict[str, Any]:
@@ -266,11 +287,7 @@ def _erase(
         )
         _webhook_events_redact(newsroom_id=newsroom.id, contributions=contributions, supporter=supporter)
         # When they asked to sign in, and that they did: the person's activity, and no account needs it.
-        signins = Q(supporter=supporter)
-        if supporter.email_hash:
-            # Requests the worker has not matched to them yet carry only the address's hash.
-            signins |= Q(newsroom_id=newsroom.id, email_hash=supporter.email_hash)
-        SignInRequest.objects.filter(signins).delete()
+        _signins(supporter).delete()
         SupporterSession.objects.filter(supporter=supporter).delete()
     return True
 

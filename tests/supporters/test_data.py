@@ -260,6 +260,9 @@ def _self_service(monthly: Contribution) -> None:
         assert response.status_code == 303 and "done=" in response["Location"], (action, response.status_code)
     download = client.post("/account/demo/data", {"locale": "en"})
     assert download.status_code == 200 and ADDRESS in download.content.decode()
+    held = json.loads(download.content)
+    assert [bool(signin["used_at"]) for signin in held["sign_ins"]] == [True]
+    assert len(held["sessions"]) == 1 and held["sessions"][0]["ended_at"] is None
     token = contribution_link_token(contribution=Contribution.objects.get(id=monthly.id), action="cancel")
     cancelled = Client().post(f"/account/demo/email/{token}/", {"locale": "en", "reason": "Moving abroad"})
     assert cancelled.status_code in (200, 303), cancelled.status_code
