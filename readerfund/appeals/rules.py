@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from readerfund.checkout.amounts import minimums_problems, provider_minimum
+from readerfund.core.amounts import minimums_problems, provider_minimum
 from readerfund.core.money import Money
 
 FREQUENCIES = ("one_off", "monthly", "annual")

@@ -18,7 +18,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from readerfund.checkout.amounts import INTERVALS
+from readerfund.core.amounts import INTERVALS
 from readerfund.payments import gateway, ledger
 from readerfund.payments.models import Contribution, ProviderPlan
 from readerfund.payments.provider import GatewaySubscription, PaymentDeclined

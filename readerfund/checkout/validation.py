@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from readerfund.appeals.models import Campaign, Variant
-from readerfund.checkout import amounts
 from readerfund.checkout.messages import LOCALES, message
+from readerfund.core import amounts
 from readerfund.core.money import Money
 from readerfund.core.privacy import normalize_email
 from readerfund.newsrooms.models import Newsroom

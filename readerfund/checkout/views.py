@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from readerfund.checkout import amounts, services
+from readerfund.checkout import services
 from readerfund.checkout.copy import page_copy, script_messages
 from readerfund.checkout.messages import decline_key, message
 from readerfund.checkout.validation import (
@@ -31,6 +31,7 @@ from readerfund.checkout.validation import (
     rules_for_variant,
     variant_for,
 )
+from readerfund.core import amounts
 from readerfund.core.http import ApiError, json_body
 from readerfund.core.money import Money
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
