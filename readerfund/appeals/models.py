@@ -1,9 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from readerfund.core.amounts import FREQUENCIES
 from readerfund.newsrooms.models import Newsroom, country_list_validator
-
-FREQUENCIES = ("one_off", "monthly", "annual")
 
 
 def default_remind_choices() -> list[int]:

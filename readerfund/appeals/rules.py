@@ -9,10 +9,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from readerfund.core.amounts import minimums_problems, provider_minimum
+from readerfund.core.amounts import FREQUENCIES, minimums_problems, provider_minimum
 from readerfund.core.money import Money
 
-FREQUENCIES = ("one_off", "monthly", "annual")
 COPY_FIELDS = ("heading", "paragraphs", "highlight", "cta", "not_now", "remind")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
 
