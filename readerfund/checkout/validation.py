@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from readerfund.appeals.models import Campaign, Variant
+from readerfund.appeals.rules import rules_for_variant
 from readerfund.checkout.messages import LOCALES, message
 from readerfund.core import amounts
 from readerfund.core.money import Money
@@ -71,14 +72,6 @@ def variant_for(newsroom: Newsroom, campaign_id: Any, variant_id: Any) -> tuple[
     campaign_pk = as_id(campaign_id)
     campaign = Campaign.objects.filter(id=campaign_pk, newsroom=newsroom).first() if campaign_pk else None
     return campaign, None
-
-
-def rules_for_variant(newsroom: Newsroom, variant: Variant | None) -> amounts.AmountRules:
-    if variant is None:
-        return amounts.rules_for(default_currency=newsroom.default_currency)
-    return amounts.rules_for(
-        amounts=variant.amounts, minimums=variant.minimums, default_currency=newsroom.default_currency
-    )
 
 
 def return_url_check(value: Any, newsroom: Newsroom, *, own_origin: str = "") -> str:

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from readerfund.appeals.rules import rules_for_variant
 from readerfund.checkout import services
 from readerfund.checkout.copy import page_copy, script_messages
 from readerfund.checkout.messages import decline_key, message
@@ -28,7 +29,6 @@ from readerfund.checkout.validation import (
     checkout_request_parse,
     locale_pick,
     return_url_check,
-    rules_for_variant,
     variant_for,
 )
 from readerfund.core import amounts
