@@ -2,8 +2,9 @@
 
 `readerfund worker` (notifications/worker.py) calls every registered job as `job(now=...)` every
 WORKER_SCAN_SECONDS. Each app registers its own in its AppConfig.ready with plain imports, so a reader
-(or a tool) can follow every one from there: core/apps.py, notifications/apps.py, payments/apps.py,
-reminders/apps.py, supporters/apps.py. A job must be idempotent: several workers may scan at once.
+(or a tool) can follow every one from there: core/apps.py, payments/apps.py, reminders/apps.py,
+supporters/apps.py. The worker then sweeps the outbox (notifications.services.outbox_retry_due), last,
+so what the jobs queued goes out in the same scan. A job must be idempotent: several workers may scan at once.
 """
 
 from __future__ import annotations

@@ -17,13 +17,16 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from readerfund.core.periodic import job_name, periodic_jobs
+from readerfund.notifications.services import outbox_retry_due
 
 logger = logging.getLogger(__name__)
 
 
 def periodic_run(*, now: datetime | None = None) -> None:
     now = now or timezone.now()
-    for job in periodic_jobs():
+    # The outbox's own sweep runs last, so an e-mail another job queued (a due reminder) is sent in
+    # this same scan.
+    for job in (*periodic_jobs(), outbox_retry_due):
         try:
             job(now=now)
         except Exception:
