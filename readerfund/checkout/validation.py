@@ -12,8 +12,9 @@ from django.core.validators import validate_email
 
 from readerfund.appeals.models import Campaign, Variant
 from readerfund.appeals.rules import rules_for_variant
-from readerfund.checkout.messages import LOCALES, message
+from readerfund.checkout.messages import message
 from readerfund.core import amounts
+from readerfund.core.locales import locale_or
 from readerfund.core.money import Money
 from readerfund.core.privacy import normalize_email
 from readerfund.newsrooms.models import Newsroom
@@ -50,9 +51,7 @@ class CheckoutRequest:
 
 
 def locale_pick(value: Any, newsroom: Newsroom) -> str:
-    if isinstance(value, str) and value in LOCALES:
-        return value
-    return newsroom.default_locale if newsroom.default_locale in LOCALES else "en"
+    return locale_or(value, newsroom.default_locale)
 
 
 def variant_for(newsroom: Newsroom, campaign_id: Any, variant_id: Any) -> tuple[Campaign | None, Variant | None]:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from readerfund.checkout.validation import locale_pick
+from readerfund.core.locales import locale_or
 from readerfund.core.privacy import normalize_email
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
@@ -56,7 +57,7 @@ def _locale(request: HttpRequest, newsroom: Newsroom) -> str:
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    locale = "ru" if request.GET.get("locale") == "ru" else "en"
+    locale = locale_or(request.GET.get("locale"))
     context = {"t": page_copy(locale, newsroom=""), "locale": locale, "newsroom": None}
     return render(request, "supporters/not_found.html", context, status=404)
 
