@@ -8,7 +8,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from readerfund.appeals.models import Campaign, Variant
 from readerfund.appeals.rules import rules_for_variant
@@ -16,7 +15,7 @@ from readerfund.checkout.messages import message
 from readerfund.core import amounts
 from readerfund.core.locales import locale_or
 from readerfund.core.money import Money
-from readerfund.core.privacy import normalize_email
+from readerfund.core.privacy import email_checked
 from readerfund.newsrooms.models import Newsroom
 
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -124,11 +123,8 @@ def checkout_request_parse(data: dict[str, Any], *, newsroom: Newsroom, own_orig
         money = amounts.amount_check(rules, amount=raw_amount, currency=currency, frequency=str(frequency or ""))
     except amounts.AmountProblem as problem:
         raise amount_problem(problem, locale=locale, rules=rules) from problem
-    email = normalize_email(str(data.get("email") or ""))
     try:
-        if len(email) > 254:
-            raise ValidationError("too long")
-        validate_email(email)
+        email = email_checked(str(data.get("email") or ""))
     except ValidationError as exc:
         raise CheckoutProblem("invalid_email", message("invalid_email", locale=locale), field_name="email") from exc
     method = data.get("method") or "card"

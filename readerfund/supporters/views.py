@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.middleware.csrf import rotate_token
 from django.shortcuts import render
@@ -20,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from readerfund.checkout.validation import locale_pick
 from readerfund.core.locales import locale_or
-from readerfund.core.privacy import normalize_email
+from readerfund.core.privacy import email_checked
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Supporter
@@ -92,14 +91,10 @@ def _signed_in(request: HttpRequest, newsroom: Newsroom, supporter: Supporter, l
 
 
 def _address(raw: str) -> str | None:
-    address = normalize_email(raw)
-    if len(address) > 254:
-        return None
     try:
-        validate_email(address)
+        return email_checked(raw)
     except ValidationError:
         return None
-    return address
 
 
 @require_http_methods(["GET", "POST"])
