@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from readerfund.appeals import rules
 from readerfund.appeals.models import Campaign, Variant
 from readerfund.appeals.services import appeals_publish
-from readerfund.checkout.amounts import SUPPORTED_CURRENCIES, minimums_problems
+from readerfund.core.amounts import SUPPORTED_CURRENCIES, minimums_problems
 from readerfund.newsrooms.models import Newsroom
 
 

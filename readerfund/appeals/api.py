@@ -7,7 +7,6 @@ import re
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
-from django.utils.http import parse_etags
 from django.views.decorators.csrf import csrf_exempt
 
 from readerfund.appeals import counters
@@ -17,7 +16,7 @@ from readerfund.appeals.selectors import (
     published_variant_exists,
 )
 from readerfund.core.cors import cors_apply, cors_preflight
-from readerfund.core.http import ApiError, field, json_body, method_not_allowed
+from readerfund.core.http import ApiError, etag_matches, field, json_body, method_not_allowed
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
@@ -47,14 +46,6 @@ def _locale_in_query(query_string: str) -> str | None:
     return language
 
 
-def _not_modified(etag: str, if_none_match: str) -> bool:
-    if not if_none_match or if_none_match == etag:
-        return bool(if_none_match)
-    # If-None-Match uses the weak comparison: W/"x" matches "x", and * matches anything.
-    tags = parse_etags(if_none_match)
-    return "*" in tags or etag in {tag.removeprefix("W/") for tag in tags}
-
-
 def appeals_json(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "OPTIONS":
         return cors_preflight(request, slug)
@@ -71,7 +62,7 @@ def appeals_json(request: HttpRequest, slug: str) -> HttpResponse:
             response = error.response()
         else:
             body, etag = published
-            if _not_modified(etag, request.META.get("HTTP_IF_NONE_MATCH", "")):
+            if etag_matches(etag, request.META.get("HTTP_IF_NONE_MATCH", "")):
                 response = HttpResponseNotModified()
             else:
                 response = HttpResponse(body, content_type="application/json")

@@ -1,9 +1,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from readerfund.core.amounts import FREQUENCIES
 from readerfund.newsrooms.models import Newsroom, country_list_validator
-
-FREQUENCIES = ("one_off", "monthly", "annual")
 
 
 def default_remind_choices() -> list[int]:
@@ -57,7 +56,7 @@ class Variant(models.Model):
             "remind": str}}
     amounts: {"USD": {"one_off": [500, 1000], "monthly": [200, 500], "annual": [5000]}}
     minimums: {"USD": {"one_off": 200, "monthly": 200, "annual": 2000}}   (minor units)
-    Neither goes below what Stripe can charge (checkout.amounts.PROVIDER_MINIMUMS): the admin refuses
+    Neither goes below what Stripe can charge (core.amounts.PROVIDER_MINIMUMS): the admin refuses
     it, and the checkout raises an older row's minimum to that floor.
     """
 

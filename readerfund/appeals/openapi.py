@@ -1,7 +1,6 @@
-"""The OpenAPI 3.1 document for the public API, built once at import.
-
-Another endpoint adds itself by adding its path to PATHS and its bodies to SCHEMAS, reusing
-`error_responses` so every error is described the same way.
+"""The appeals' part of the OpenAPI 3.1 document: the appeals and events endpoints (PATHS) and their
+bodies (SCHEMAS), with the Error body and `error_responses` every part reuses, so every error is
+described the same way. readerfund/config/openapi.py assembles the document from each app's part.
 """
 
 from __future__ import annotations
@@ -9,15 +8,15 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from readerfund.core.http import method_not_allowed
+from readerfund.core.amounts import FREQUENCIES
+from readerfund.core.http import MAX_BODY_BYTES
 
 ERROR_TEXTS = {
     "400": "Malformed JSON, or a missing or mistyped field; `error.field` names the field.",
     "404": "Unknown newsroom, campaign or variant.",
     "405": "Wrong method; the Allow header lists the right ones.",
-    "413": "Body over 16 KB.",
+    "413": f"Body over {MAX_BODY_BYTES // 1024} KB.",
     "429": "Too many requests; retry after the Retry-After header.",
 }
 
@@ -192,35 +191,7 @@ SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "additionalProperties": {"type": "object", "additionalProperties": _MINOR_UNITS},
             },
-            "default_frequency": {"type": "string", "enum": ["one_off", "monthly", "annual"]},
+            "default_frequency": {"type": "string", "enum": list(FREQUENCIES)},
         },
     },
 }
-
-
-# Other apps' endpoints, described next to their code.
-from readerfund.reminders.openapi import REMINDER_PATHS, REMINDER_SCHEMAS  # noqa: E402
-
-PATHS |= REMINDER_PATHS
-SCHEMAS |= REMINDER_SCHEMAS
-
-
-def openapi_document() -> dict[str, Any]:
-    return {
-        "openapi": "3.1.0",
-        "info": {
-            "title": "readerfund public API",
-            "version": "1",
-            "description": "What the embed reads and sends. No cookies; nothing about the reader is stored.",
-        },
-        "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
-    }
-
-
-def openapi_json(request: HttpRequest) -> HttpResponse:
-    if request.method not in ("GET", "HEAD"):
-        return method_not_allowed(("GET", "HEAD"), "Use GET to read the OpenAPI document.")
-    response = JsonResponse(openapi_document())
-    response["Cache-Control"] = "public, max-age=300"
-    return response

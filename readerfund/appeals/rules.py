@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from readerfund.checkout.amounts import minimums_problems, provider_minimum
+from readerfund.core import amounts
+from readerfund.core.amounts import FREQUENCIES, minimums_problems, provider_minimum
 from readerfund.core.money import Money
 
-FREQUENCIES = ("one_off", "monthly", "annual")
+if TYPE_CHECKING:
+    from readerfund.appeals.models import Variant
+    from readerfund.newsrooms.models import Newsroom
+
 COPY_FIELDS = ("heading", "paragraphs", "highlight", "cta", "not_now", "remind")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
 
@@ -95,3 +99,11 @@ def copy_errors(copy: dict[str, Any]) -> list[str]:
         if not isinstance(paragraphs, list) or not all(isinstance(p, str) for p in paragraphs):
             errors.append(f"Copy for {locale!r}: paragraphs must be a list of strings.")
     return errors
+
+
+def rules_for_variant(newsroom: Newsroom, variant: Variant | None) -> amounts.AmountRules:
+    if variant is None:
+        return amounts.rules_for(default_currency=newsroom.default_currency)
+    return amounts.rules_for(
+        amounts=variant.amounts, minimums=variant.minimums, default_currency=newsroom.default_currency
+    )

@@ -11,8 +11,6 @@ Declines are mapped by Stripe's `decline_code` first, then `code`. Codes that hi
 
 from __future__ import annotations
 
-LOCALES = ("en", "ru")
-
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "card_declined": "Your card was declined. Nothing was charged. Please try another card or contact your bank.",

@@ -8,13 +8,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from readerfund.appeals.models import Campaign, Variant
-from readerfund.checkout import amounts
-from readerfund.checkout.messages import LOCALES, message
+from readerfund.appeals.rules import rules_for_variant
+from readerfund.checkout.messages import message
+from readerfund.core import amounts
+from readerfund.core.locales import locale_or
 from readerfund.core.money import Money
-from readerfund.core.privacy import normalize_email
+from readerfund.core.privacy import email_checked
 from readerfund.newsrooms.models import Newsroom
 
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -49,9 +50,7 @@ class CheckoutRequest:
 
 
 def locale_pick(value: Any, newsroom: Newsroom) -> str:
-    if isinstance(value, str) and value in LOCALES:
-        return value
-    return newsroom.default_locale if newsroom.default_locale in LOCALES else "en"
+    return locale_or(value, newsroom.default_locale)
 
 
 def variant_for(newsroom: Newsroom, campaign_id: Any, variant_id: Any) -> tuple[Campaign | None, Variant | None]:
@@ -71,14 +70,6 @@ def variant_for(newsroom: Newsroom, campaign_id: Any, variant_id: Any) -> tuple[
     campaign_pk = as_id(campaign_id)
     campaign = Campaign.objects.filter(id=campaign_pk, newsroom=newsroom).first() if campaign_pk else None
     return campaign, None
-
-
-def rules_for_variant(newsroom: Newsroom, variant: Variant | None) -> amounts.AmountRules:
-    if variant is None:
-        return amounts.rules_for(default_currency=newsroom.default_currency)
-    return amounts.rules_for(
-        amounts=variant.amounts, minimums=variant.minimums, default_currency=newsroom.default_currency
-    )
 
 
 def return_url_check(value: Any, newsroom: Newsroom, *, own_origin: str = "") -> str:
@@ -132,11 +123,8 @@ def checkout_request_parse(data: dict[str, Any], *, newsroom: Newsroom, own_orig
         money = amounts.amount_check(rules, amount=raw_amount, currency=currency, frequency=str(frequency or ""))
     except amounts.AmountProblem as problem:
         raise amount_problem(problem, locale=locale, rules=rules) from problem
-    email = normalize_email(str(data.get("email") or ""))
     try:
-        if len(email) > 254:
-            raise ValidationError("too long")
-        validate_email(email)
+        email = email_checked(str(data.get("email") or ""))
     except ValidationError as exc:
         raise CheckoutProblem("invalid_email", message("invalid_email", locale=locale), field_name="email") from exc
     method = data.get("method") or "card"

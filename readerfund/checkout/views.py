@@ -19,7 +19,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from readerfund.checkout import amounts, services
+from readerfund.appeals.rules import rules_for_variant
+from readerfund.checkout import services
 from readerfund.checkout.copy import page_copy, script_messages
 from readerfund.checkout.messages import decline_key, message
 from readerfund.checkout.validation import (
@@ -28,10 +29,11 @@ from readerfund.checkout.validation import (
     checkout_request_parse,
     locale_pick,
     return_url_check,
-    rules_for_variant,
     variant_for,
 )
+from readerfund.core import amounts
 from readerfund.core.http import ApiError, json_body
+from readerfund.core.locales import locale_or
 from readerfund.core.money import Money
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
@@ -64,8 +66,7 @@ def json_endpoint(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespon
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, slug: str) -> JsonResponse:
-        locale = request.headers.get("X-Readerfund-Locale", "en")
-        locale = locale if locale in ("en", "ru") else "en"
+        locale = locale_or(request.headers.get("X-Readerfund-Locale"))
         try:
             return view(request, slug)
         except CheckoutProblem as problem:
@@ -117,7 +118,7 @@ def checkout_page(request: HttpRequest, slug: str) -> HttpResponse:
     newsroom = Newsroom.objects.filter(slug=slug).first()
     query = request.GET
     if newsroom is None:
-        locale = str(query.get("locale")) if query.get("locale") in ("en", "ru") else "en"
+        locale = locale_or(query.get("locale"))
         context: dict[str, Any] = {"t": page_copy(locale, newsroom=""), "locale": locale}
         return render(request, "checkout/not_found.html", context, status=404)
     locale = locale_pick(query.get("locale"), newsroom)

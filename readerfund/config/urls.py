@@ -3,7 +3,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 
 from readerfund.appeals import api as appeals_api
-from readerfund.appeals.openapi import openapi_json
+from readerfund.config.openapi import openapi_json
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -1,12 +1,19 @@
-"""CORS for the public API: a newsroom's configured origins only. No credentials are ever allowed."""
+"""CORS for the public API: a newsroom's configured origins only. No credentials are ever allowed.
+
+The core knows no newsroom: the newsrooms app hands it, once at start-up (its AppConfig.ready), the
+function that lists every newsroom's origins by slug (`cors_origins_source_set`).
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from readerfund.newsrooms.models import Newsroom
+# () -> {newsroom slug: its allowed origins}; set by readerfund.newsrooms.apps.
+OriginsSource = Callable[[], dict[str, frozenset[str]]]
+_source: list[OriginsSource] = []
 
 # An edit to a newsroom's origins reaches every process within this many seconds.
 _REFRESH_SECONDS = 30.0
@@ -16,12 +23,20 @@ _REFRESH_SECONDS = 30.0
 _origins_cache: dict[str, tuple[float, dict[str, frozenset[str]]]] = {}
 
 
+def cors_origins_source_set(source: OriginsSource) -> None:
+    """Where the allowed origins come from (the newsrooms app calls this when Django starts)."""
+    _source[:] = [source]
+    _origins_cache.clear()
+
+
 def _origins_by_slug() -> dict[str, frozenset[str]]:
     cached = _origins_cache.get("all")
     now = time.monotonic()
     if cached and now - cached[0] < _REFRESH_SECONDS:
         return cached[1]
-    by_slug = {n.slug: frozenset(n.origins) for n in Newsroom.objects.only("slug", "allowed_origins")}
+    if not _source:
+        raise RuntimeError("No CORS origins source: readerfund.newsrooms must be in INSTALLED_APPS.")
+    by_slug = _source[0]()
     _origins_cache["all"] = (now, by_slug)
     return by_slug
 

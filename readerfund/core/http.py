@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, JsonResponse
 from django.http.request import RawPostDataException
+from django.utils.http import parse_etags
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -24,6 +25,17 @@ class ApiError(Exception):
     def response(self) -> JsonResponse:
         body = {"error": {"code": self.code, "message": self.message, **self.extra}}
         return JsonResponse(body, status=self.status)
+
+
+def etag_matches(etag: str, if_none_match: str) -> bool:
+    """Whether a request's If-None-Match names this ETag: answer it 304. The one ETag check.
+
+    If-None-Match uses the weak comparison (RFC 9110 13.1.2): W/"x" matches "x", and * matches anything.
+    """
+    if not if_none_match or if_none_match == etag:
+        return bool(if_none_match)
+    tags = parse_etags(if_none_match)
+    return "*" in tags or etag in {tag.removeprefix("W/") for tag in tags}
 
 
 def method_not_allowed(allowed: tuple[str, ...], hint: str) -> JsonResponse:

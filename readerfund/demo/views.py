@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from readerfund.core.locales import locale_or
 from readerfund.demo.articles import ARTICLES
 from readerfund.newsrooms.models import Newsroom
 
@@ -21,7 +22,7 @@ def article(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     newsroom = Newsroom.objects.filter(slug=slug).first()
     if newsroom is None or number not in ARTICLES:
         raise Http404("No such article.")
-    lang = request.GET.get("lang", "en") if request.GET.get("lang") in ("en", "ru") else "en"
+    lang = locale_or(request.GET.get("lang"))
     context = {
         "newsroom": newsroom,
         "article": ARTICLES[number],

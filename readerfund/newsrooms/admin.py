@@ -1,9 +1,12 @@
+"""Newsrooms and their staff in Django's admin; a newsroom's Stripe secrets are written, never shown."""
+
 from typing import Any
 
 from django import forms
 from django.contrib import admin
 from django.db import models
 
+from readerfund.newsrooms.edits import newsroom_saved
 from readerfund.newsrooms.models import Membership, Newsroom
 
 # Secrets are written, never shown again: the form's field is empty, and an empty field keeps what is stored.
@@ -75,7 +78,5 @@ class NewsroomAdmin(admin.ModelAdmin):
 
     def save_model(self, request: Any, obj: Newsroom, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        # The published document carries the newsroom's name and colours.
-        from readerfund.appeals.services import appeals_publish
-
-        appeals_publish(newsroom=obj)
+        # E.g. the published appeals carry the newsroom's name and colours (see newsrooms/edits.py).
+        newsroom_saved(newsroom=obj)

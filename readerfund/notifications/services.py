@@ -16,12 +16,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from readerfund.core.privacy import normalize_email
+from readerfund.core.privacy import email_checked, normalize_email
 from readerfund.core.tasks import task_pending
 from readerfund.newsrooms.models import Newsroom
 from readerfund.notifications.chaos import chaos_point
@@ -49,8 +48,7 @@ def email_queue(
     """
     if not _MESSAGE_KEY.match(message_key):
         raise ValueError("message_key must be letters, digits, '.', '_' or '-', e.g. 'receipt-42'")
-    address = normalize_email(to)
-    validate_email(address)
+    address = email_checked(to)
     try:
         encoded_context = json.dumps(context, separators=(",", ":"))
     except TypeError as error:

@@ -1,6 +1,7 @@
 """What `readerfund worker` runs: django-tasks' database worker, plus a scan every few seconds.
 
-django-tasks has no scheduler, so a daemon thread calls the periodic jobs below every
+django-tasks has no scheduler, so a daemon thread calls the periodic jobs (each app registers its
+own in its AppConfig.ready: see readerfund/core/periodic.py) every
 WORKER_SCAN_SECONDS while the main thread runs `db_worker`. The scan is idempotent and every send
 is claimed atomically, so running several workers (or a scan that overlaps a task) is safe.
 """
@@ -14,33 +15,23 @@ from datetime import datetime
 
 from django.db import close_old_connections
 from django.utils import timezone
-from django.utils.module_loading import import_string
+
+from readerfund.core.periodic import job_name, periodic_jobs
+from readerfund.notifications.services import outbox_retry_due
 
 logger = logging.getLogger(__name__)
-
-# Each is called as job(now=...) and must be idempotent.
-PERIODIC_JOBS = (
-    "readerfund.reminders.services.reminders_due_send",
-    "readerfund.notifications.services.outbox_retry_due",
-    "readerfund.payments.webhooks.webhook_events_requeue",
-    "readerfund.core.ratelimit.rate_limit_prune",
-    "readerfund.core.tasks.task_results_prune",
-    "readerfund.supporters.signin.signin_deliver_due",
-    "readerfund.supporters.signin.signin_requests_prune",
-    "readerfund.supporters.session.supporter_sessions_prune",
-    # Claims each newsroom's day on its row, so it runs once a day however many workers scan.
-    "readerfund.supporters.retention.supporters_lapsed_purge_due",
-)
 
 
 def periodic_run(*, now: datetime | None = None) -> None:
     now = now or timezone.now()
-    for path in PERIODIC_JOBS:
+    # The outbox's own sweep runs last, so an e-mail another job queued (a due reminder) is sent in
+    # this same scan.
+    for job in (*periodic_jobs(), outbox_retry_due):
         try:
-            import_string(path)(now=now)
+            job(now=now)
         except Exception:
             # One failing job must not stop the others or the loop; the traceback names no reader.
-            logger.exception("periodic job %s failed", path)
+            logger.exception("periodic job %s failed", job_name(job))
 
 
 def tasks_run_ready(*, backend_name: str = "default") -> int:

@@ -22,9 +22,8 @@ from datetime import UTC, date, datetime
 from django.db import transaction
 from django.utils import timezone
 
-from readerfund.checkout import amounts
-from readerfund.checkout.recurring import plan_for
-from readerfund.checkout.validation import rules_for_variant
+from readerfund.appeals.rules import rules_for_variant
+from readerfund.core import amounts
 from readerfund.payments import gateway, ledger
 from readerfund.payments.accounts import account_for
 from readerfund.payments.card_change import contribution_card_replace_finish, contribution_card_replace_start
@@ -38,6 +37,7 @@ from readerfund.payments.change_markers import (
 )
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Frequency
 from readerfund.payments.notices import plan_changed_notify
+from readerfund.payments.plans import plan_for
 from readerfund.payments.provider import GatewayError
 from readerfund.payments.transitions import Signal
 

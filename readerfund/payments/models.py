@@ -27,6 +27,7 @@ def supporter_reference() -> str:
 
 
 class Frequency(models.TextChoices):
+    # The values are core.amounts.FREQUENCIES (a test holds them equal); these are the ledger's choices.
     ONE_OFF = "one_off", _("One-off")
     MONTHLY = "monthly", _("Monthly")
     ANNUAL = "annual", _("Annual")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -13,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from readerfund.appeals.models import Variant
 from readerfund.core.cors import cors_apply, cors_preflight
 from readerfund.core.http import ApiError, field, json_body
-from readerfund.core.privacy import normalize_email
+from readerfund.core.privacy import email_checked
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
 from readerfund.reminders import schedule
@@ -53,15 +52,13 @@ def reminders(request: HttpRequest) -> HttpResponse:
 
 
 def _schedule(*, newsroom: Newsroom, data: dict[str, Any], locale: str) -> JsonResponse:
-    email = normalize_email(field(data, "email", str))
+    raw_email = field(data, "email", str)
     remind_on_text = field(data, "remind_on", str)
     consent = field(data, "consent", bool)
     campaign_id = field(data, "campaign", int, required=False)
     variant_id = field(data, "variant", int, required=False)
     try:
-        if len(email) > 254:
-            raise ValidationError("too long")
-        validate_email(email)
+        email = email_checked(raw_email)
     except ValidationError:
         raise ApiError(400, "invalid_email", text(locale, "invalid_email"), field="email") from None
     remind_on = schedule.remind_on_parse(remind_on_text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
-LOCALES = ("en", "ru")
+from readerfund.core.locales import locale_or
 
 _MONTHS = {
     "en": [
@@ -77,10 +77,8 @@ TEXT: dict[str, dict[str, str]] = {
 
 
 def locale_or_default(locale: str | None, default: str = "en") -> str:
-    candidate = (locale or "").lower()[:2]
-    if candidate in LOCALES:
-        return candidate
-    return default if default in LOCALES else "en"
+    # "ru-RU" and "RU" are Russian here: the embed sends what the page's <html lang> says.
+    return locale_or((locale or "").lower()[:2], default)
 
 
 def day_text(day: date, locale: str) -> str:

@@ -1,4 +1,4 @@
-"""The reminders endpoint's part of the OpenAPI document (merged in readerfund/appeals/openapi.py)."""
+"""The reminders endpoint's part of the OpenAPI document (assembled in readerfund/config/openapi.py)."""
 
 from __future__ import annotations
 

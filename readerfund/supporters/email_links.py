@@ -22,6 +22,7 @@ from django.utils import formats, timezone, translation
 from django.views.decorators.http import require_http_methods
 
 from readerfund.checkout.validation import locale_pick
+from readerfund.core.locales import locale_or
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.change_markers import ChangeRefused
 from readerfund.payments.changes import PAUSE_MONTHS, contribution_cancel, contribution_pause, pause_end
@@ -128,7 +129,7 @@ class _Page:
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    locale = "ru" if request.GET.get("locale") == "ru" else "en"
+    locale = locale_or(request.GET.get("locale"))
     context = {"t": link_copy(locale), "locale": locale}
     return _sealed(render(request, "supporters/link_not_found.html", context, status=404))
 

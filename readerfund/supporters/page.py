@@ -20,8 +20,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from readerfund.checkout import amounts
 from readerfund.checkout.validation import locale_pick
+from readerfund.core import amounts
 from readerfund.core.dates import date_long
 from readerfund.core.money import Money
 from readerfund.payments import changes

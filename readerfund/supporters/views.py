@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.middleware.csrf import rotate_token
 from django.shortcuts import render
@@ -19,7 +18,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from readerfund.checkout.validation import locale_pick
-from readerfund.core.privacy import normalize_email
+from readerfund.core.locales import locale_or
+from readerfund.core.privacy import email_checked
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Supporter
@@ -56,7 +56,7 @@ def _locale(request: HttpRequest, newsroom: Newsroom) -> str:
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
-    locale = "ru" if request.GET.get("locale") == "ru" else "en"
+    locale = locale_or(request.GET.get("locale"))
     context = {"t": page_copy(locale, newsroom=""), "locale": locale, "newsroom": None}
     return render(request, "supporters/not_found.html", context, status=404)
 
@@ -91,14 +91,10 @@ def _signed_in(request: HttpRequest, newsroom: Newsroom, supporter: Supporter, l
 
 
 def _address(raw: str) -> str | None:
-    address = normalize_email(raw)
-    if len(address) > 254:
-        return None
     try:
-        validate_email(address)
+        return email_checked(raw)
     except ValidationError:
         return None
-    return address
 
 
 @require_http_methods(["GET", "POST"])

@@ -17,8 +17,8 @@ from openapi_spec_validator import validate as validate_openapi
 
 from readerfund.appeals import counters, selectors
 from readerfund.appeals.models import Campaign, Variant, VariantDailyCount
-from readerfund.appeals.openapi import SCHEMAS
 from readerfund.appeals.services import appeals_publish
+from readerfund.config.openapi import SCHEMAS
 from readerfund.core import cors
 from readerfund.demo.seed import COPY_EN
 

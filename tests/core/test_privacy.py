@@ -124,3 +124,25 @@ def test_a_bad_key_is_refused(settings: Any) -> None:
     settings.FIELD_ENCRYPTION_KEY = "dG9vLXNob3J0"
     with pytest.raises(ImproperlyConfigured):
         encrypt("x")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [(" Reader@Example.ORG ", "reader@example.org"), ("a+b@example.org", "a+b@example.org")],
+)
+def test_email_checked_normalises_what_it_takes(raw: str, expected: str) -> None:
+    from readerfund.core.privacy import email_checked
+
+    assert email_checked(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "raw", ["", "not an address", "a@b", "@example.org", "a" * 64 + "@" + ("b" * 60 + ".") * 4 + "org", "a\ud800@x.org"]
+)
+def test_email_checked_refuses_what_no_one_can_mail(raw: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    from readerfund.core.privacy import email_checked
+
+    with pytest.raises(ValidationError):
+        email_checked(raw)

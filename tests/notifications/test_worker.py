@@ -3,8 +3,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+from readerfund.core.periodic import periodic_jobs
 from readerfund.notifications.services import email_queue
-from readerfund.notifications.worker import PERIODIC_JOBS, periodic_run
+from readerfund.notifications.worker import periodic_run
 
 pytestmark = pytest.mark.django_db
 
@@ -28,11 +29,37 @@ def test_worker_once_sends_what_is_queued(demo_newsroom, smtp_server, django_cap
 
 
 def test_a_failing_periodic_job_does_not_stop_the_others(monkeypatch, caplog):
+    from readerfund.core import periodic
     from readerfund.notifications import worker
 
     calls = []
-    monkeypatch.setattr(worker, "PERIODIC_JOBS", ("readerfund.no.such.job", *PERIODIC_JOBS))
-    monkeypatch.setattr("readerfund.notifications.services.outbox_retry_due", lambda *, now: calls.append(now) or 0)
+
+    def broken_job(*, now):
+        raise RuntimeError("broken")
+
+    monkeypatch.setattr(periodic, "_jobs", [broken_job, lambda *, now: calls.append(now)])
+    monkeypatch.setattr(worker, "outbox_retry_due", lambda *, now: calls.append(now))
     periodic_run()
-    assert len(calls) == 1
-    assert "readerfund.no.such.job" in caplog.text
+    assert len(calls) == 2
+    assert "broken_job failed" in caplog.text
+
+
+def test_every_app_registers_its_periodic_jobs():
+    from readerfund.core.ratelimit import rate_limit_prune
+    from readerfund.core.tasks import task_results_prune
+    from readerfund.payments.retention import supporters_lapsed_purge_due
+    from readerfund.payments.webhooks import webhook_events_requeue
+    from readerfund.reminders.services import reminders_due_send
+    from readerfund.supporters.session import supporter_sessions_prune
+    from readerfund.supporters.signin import signin_requests_prune
+
+    expected = {
+        reminders_due_send,
+        webhook_events_requeue,
+        rate_limit_prune,
+        task_results_prune,
+        signin_requests_prune,
+        supporter_sessions_prune,
+        supporters_lapsed_purge_due,
+    }
+    assert expected <= set(periodic_jobs())

@@ -8,7 +8,7 @@ same ids. Always within one newsroom: its objects live in its own account.
 
 from __future__ import annotations
 
-from readerfund.checkout.amounts import INTERVALS
+from readerfund.core.amounts import INTERVALS
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Contribution, Frequency
 from readerfund.payments.provider import GatewayIntent, GatewaySubscription

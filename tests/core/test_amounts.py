@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from readerfund.checkout import amounts
-from readerfund.checkout.amounts import AmountProblem, amount_check, rules_for
+from readerfund.core import amounts
+from readerfund.core.amounts import AmountProblem, amount_check, rules_for
 from readerfund.demo.seed import AMOUNTS, MINIMUMS
 
 DEMO = rules_for(amounts=AMOUNTS, minimums=MINIMUMS, default_currency="USD")

@@ -1,4 +1,4 @@
-"""Amount rules for the checkout: suggested amounts, minimums, currencies. Pure: no Django import.
+"""Amount rules: suggested amounts, minimums, currencies, frequencies. Pure: no Django import.
 
 Fed plain dicts from a campaign variant (Variant.amounts / Variant.minimums, minor units):
     amounts  = {"USD": {"one_off": [500, 1000], "monthly": [200, 500], "annual": [5000]}}
