@@ -47,17 +47,18 @@ def test_a_failing_periodic_job_does_not_stop_the_others(monkeypatch, caplog):
 def test_every_app_registers_its_periodic_jobs():
     from readerfund.core.ratelimit import rate_limit_prune
     from readerfund.core.tasks import task_results_prune
-    from readerfund.payments.retention import supporters_lapsed_purge_due
     from readerfund.payments.webhooks import webhook_events_requeue
     from readerfund.reminders.services import reminders_due_send
+    from readerfund.supporters.retention import supporters_lapsed_purge_due
     from readerfund.supporters.session import supporter_sessions_prune
-    from readerfund.supporters.signin import signin_requests_prune
+    from readerfund.supporters.signin import signin_deliver_due, signin_requests_prune
 
     expected = {
         reminders_due_send,
         webhook_events_requeue,
         rate_limit_prune,
         task_results_prune,
+        signin_deliver_due,
         signin_requests_prune,
         supporter_sessions_prune,
         supporters_lapsed_purge_due,
