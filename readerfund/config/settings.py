@@ -149,8 +149,12 @@ LOOKUP_HASH_KEY = env("LOOKUP_HASH_KEY", "")
 # Request header the CDN or proxy sets to the reader's country (ISO 3166-1 alpha-2).
 COUNTRY_HEADER = env("COUNTRY_HEADER", "CF-IPCountry")
 # Proxies in front of us that append to X-Forwarded-For; rate limits key on the address the
-# outermost one saw. 0: no proxy, use the connection's address.
-TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "1"))
+# outermost one saw. 0 (the default): no proxy, use the connection's address, since without a proxy
+# X-Forwarded-For is whatever the client wrote (readerfund/core/ratelimit.py client_ip).
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
+# Or the header in which the CDN in front gives the reader's address (e.g. CF-Connecting-IP, True-Client-IP,
+# X-Real-IP): it overwrites what the client sent. Set only when every request comes through that CDN.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "")
 
 # --- appeals -------------------------------------------------------------------------------------
 APPEALS_MAX_AGE = int(env("APPEALS_MAX_AGE", "60"))
