@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # CSP with nonces, Permissions-Policy, HSTS, short reader CSRF cookies: every response (core/headers.py).
+    "readerfund.core.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # /api/ is answered here, past the cookie-handling page middleware below.
     "readerfund.core.middleware.PublicApiMiddleware",
@@ -97,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "readerfund.core.headers.csp_context",
             ],
         },
     },
@@ -215,3 +218,9 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Strict-Transport-Security's max-age, sent when the site is served over https (SITE_URL or the request);
+# 0 turns it off (readerfund/core/headers.py).
+HSTS_SECONDS = int(env("HSTS_SECONDS", "31536000"))
+# The CSRF cookie of reader pages (checkout, supporter pages): renewed by each page, gone two hours after
+# the last; Django's default is a year, a trace on a shared or seized device. Staff pages keep Django's.
+READER_CSRF_COOKIE_SECONDS = int(env("READER_CSRF_COOKIE_SECONDS", "7200"))
