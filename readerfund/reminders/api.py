@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from readerfund.appeals.models import Variant
 from readerfund.core.cors import cors_apply, cors_preflight
-from readerfund.core.http import ApiError, field, json_body
+from readerfund.core.http import ApiError, field, json_body, method_not_allowed
 from readerfund.core.privacy import normalize_email
 from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
 from readerfund.newsrooms.models import Newsroom
@@ -44,11 +44,12 @@ def reminders(request: HttpRequest) -> HttpResponse:
     locale = "en"
     try:
         if request.method != "POST":
-            raise ApiError(405, "method_not_allowed", "Use POST with a JSON body.")
+            return cors_apply(request, method_not_allowed(("POST", "OPTIONS"), "Use POST with a JSON body."), None)
         rate_limit_hit(scope="reminders:ip", key=client_ip(request), limit=IP_LIMIT, window_seconds=IP_WINDOW_SECONDS)
-        data = json_body(request)
+        data = json_body(request, refuse_nul=False)
         slug = field(data, "newsroom", str)
-        newsroom = Newsroom.objects.filter(slug=slug).first()
+        # A NUL is in no newsroom's slug, and PostgreSQL would refuse the query (a 500).
+        newsroom = None if "\x00" in slug else Newsroom.objects.filter(slug=slug).first()
         if newsroom is None:
             raise ApiError(404, "unknown_newsroom", f"No newsroom '{slug}' is published here.", field="newsroom")
         locale = locale_or_default(field(data, "locale", str, required=False), newsroom.default_locale)

@@ -74,15 +74,19 @@ REMINDER_SCHEMAS: dict[str, Any] = {
                 "description": "YYYY-MM-DD: the reader's tomorrow up to a year ahead; moved into that window if not.",
             },
             "consent": {"const": True, "description": "Must be true."},
-            "locale": {"type": "string", "examples": ["en", "ru"], "description": "Default: the newsroom's."},
+            "locale": {
+                "type": ["string", "null"],
+                "examples": ["en", "ru"],
+                "description": "Default (also for null or a locale we don't write in): the newsroom's.",
+            },
             "timezone": {
-                "type": "string",
+                "type": ["string", "null"],
                 "examples": ["Europe/Riga"],
                 "description": "The reader's IANA time zone: the e-mail comes at 9:00 there. Not stored. "
                 "Anything else counts as unknown.",
             },
-            "campaign": {"type": "integer", "description": "Attribution: the campaign the appeal came from."},
-            "variant": {"type": "integer", "description": "Attribution: the variant shown."},
+            "campaign": {"type": ["integer", "null"], "description": "Attribution: the campaign the appeal came from."},
+            "variant": {"type": ["integer", "null"], "description": "Attribution: the variant shown."},
         },
     },
     "Reminder": {

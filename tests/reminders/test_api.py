@@ -213,3 +213,11 @@ def test_openapi_describes_the_endpoint(client):
     assert {"202", "400", "404", "413", "429"} <= set(operation["responses"])
     assert "200" not in operation["responses"] and "201" not in operation["responses"]
     assert "ReminderRequest" in document["components"]["schemas"]
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "TRACE", "PATCH"])
+def test_other_methods_are_405_with_allow(client, method):
+    response = client.generic(method, URL, HTTP_ORIGIN="https://evil.example")
+    assert response.status_code == 405
+    assert response["Allow"] == "POST, OPTIONS"
+    assert response.json()["error"]["code"] == "method_not_allowed"
