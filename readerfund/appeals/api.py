@@ -92,7 +92,7 @@ def events(request: HttpRequest) -> HttpResponse:
 
 def _event(request: HttpRequest) -> tuple[int, str]:
     """The (variant, event) a valid body names; ApiError says what is wrong with any other."""
-    data = json_body(request)
+    data = json_body(request, refuse_nul=False)
     slug = field(data, "newsroom", str)
     event = field(data, "event", str)
     campaign_id = field(data, "campaign", int)

@@ -21,6 +21,13 @@ ERROR_TEXTS = {
 }
 
 
+# A newsroom's slug, as the URL's <slug:slug> matches it; any other path is 404 unknown_endpoint.
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
+# What appeals/api.py reads as a language: 2-3 letters, then anything after a - or _ ("ru-RU", "sr_Latn");
+# empty is the newsroom's default.
+LOCALE_PATTERN = r"^\s*([A-Za-z]{2,3}([-_].*)?)?\s*$"
+
+
 def error_responses(*codes: str) -> dict[str, Any]:
     return {
         code: {
@@ -35,14 +42,21 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-_CORS_PREFLIGHT = {
+_CORS_PREFLIGHT: dict[str, Any] = {
     "summary": "CORS preflight; allowed for the origins the newsroom lists.",
     "responses": {"204": {"description": "Access-Control-Allow-* headers for an allowed origin, none otherwise."}},
 }
 
 PATHS: dict[str, Any] = {
     "/api/v1/newsrooms/{slug}/appeals.json": {
-        "parameters": [{"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "parameters": [
+            {
+                "name": "slug",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "pattern": SLUG_PATTERN, "examples": ["demo"]},
+            }
+        ],
         "get": {
             "summary": "The newsroom's live appeals for the requester's country, in one locale.",
             "description": (
@@ -51,7 +65,12 @@ PATHS: dict[str, Any] = {
                 "A locale no copy is written in gets the newsroom's default."
             ),
             "parameters": [
-                {"name": "locale", "in": "query", "schema": {"type": "string", "examples": ["en", "ru", "ru-RU"]}},
+                {
+                    "name": "locale",
+                    "in": "query",
+                    "description": "A language code, with a region or script if you like; anything else is a 400.",
+                    "schema": {"type": "string", "pattern": LOCALE_PATTERN, "examples": ["en", "ru", "ru-RU"]},
+                },
                 {
                     "name": settings.COUNTRY_HEADER,
                     "in": "header",
@@ -73,7 +92,16 @@ PATHS: dict[str, Any] = {
                 **error_responses("400", "404", "405"),
             },
         },
-        "options": _CORS_PREFLIGHT,
+        "options": {
+            **_CORS_PREFLIGHT,
+            "responses": {
+                **_CORS_PREFLIGHT["responses"],
+                "404": {
+                    "description": "unknown_endpoint: a slug with characters outside its pattern names no newsroom.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
+            },
+        },
     },
     "/api/v1/events": {
         "post": {

@@ -59,6 +59,8 @@ def _load(slug: str) -> _Entry | None:
 
 
 def _entry(slug: str) -> _Entry | None:
+    if "\x00" in slug:  # no newsroom's slug; PostgreSQL would refuse the query (a 500)
+        return None
     now = time.monotonic()
     entry = _cache.get(slug)
     if entry is not None and now - entry.checked_at < _RECHECK_SECONDS:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,6 +22,7 @@ from readerfund.appeals.rules import rules_for_variant
 from readerfund.checkout import services
 from readerfund.checkout.copy import page_copy, script_messages
 from readerfund.checkout.messages import decline_key, message
+from readerfund.checkout.scripts import script_response
 from readerfund.checkout.validation import (
     REQUEST_KEY,
     CheckoutProblem,
@@ -49,7 +49,6 @@ LIMITS = {
     "email": (8, 3600),  # starts per e-mail address per hour
     "pay": (60, 600),  # pay/confirm calls per IP per 10 minutes
 }
-SCRIPT = Path(__file__).parent / "static" / "checkout" / "checkout.js"
 
 
 def _limit(scope: str, key: str) -> None:
@@ -319,6 +318,9 @@ def checkout_refused(request: HttpRequest, slug: str, request_key: str) -> HttpR
 
 @require_GET
 def checkout_js(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(SCRIPT.read_bytes(), content_type="application/javascript; charset=utf-8")
-    response["Cache-Control"] = "public, max-age=300"
-    return response
+    return script_response("checkout-js")
+
+
+@require_GET
+def authenticate_js(request: HttpRequest) -> HttpResponse:
+    return script_response("checkout-authenticate-js")

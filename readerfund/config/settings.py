@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # CSP with nonces, Permissions-Policy, HSTS, short reader CSRF cookies: every response (core/headers.py).
+    "readerfund.core.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # /api/ is answered here, past the cookie-handling page middleware below.
     "readerfund.core.middleware.PublicApiMiddleware",
@@ -99,6 +101,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "readerfund.core.headers.csp_context",
             ],
         },
     },
@@ -151,8 +154,12 @@ LOOKUP_HASH_KEY = env("LOOKUP_HASH_KEY", "")
 # Request header the CDN or proxy sets to the reader's country (ISO 3166-1 alpha-2).
 COUNTRY_HEADER = env("COUNTRY_HEADER", "CF-IPCountry")
 # Proxies in front of us that append to X-Forwarded-For; rate limits key on the address the
-# outermost one saw. 0: no proxy, use the connection's address.
-TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "1"))
+# outermost one saw. 0 (the default): no proxy, use the connection's address, since without a proxy
+# X-Forwarded-For is whatever the client wrote (readerfund/core/ratelimit.py client_ip).
+TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
+# Or the header in which the CDN in front gives the reader's address (e.g. CF-Connecting-IP, True-Client-IP,
+# X-Real-IP): it overwrites what the client sent. Set only when every request comes through that CDN.
+CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "")
 
 # --- appeals -------------------------------------------------------------------------------------
 APPEALS_MAX_AGE = int(env("APPEALS_MAX_AGE", "60"))
@@ -213,3 +220,9 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Strict-Transport-Security's max-age, sent when the site is served over https (SITE_URL or the request);
+# 0 turns it off (readerfund/core/headers.py).
+HSTS_SECONDS = int(env("HSTS_SECONDS", "31536000"))
+# The CSRF cookie of reader pages (checkout, supporter pages): renewed by each page, gone two hours after
+# the last; Django's default is a year, a trace on a shared or seized device. Staff pages keep Django's.
+READER_CSRF_COOKIE_SECONDS = int(env("READER_CSRF_COOKIE_SECONDS", "7200"))

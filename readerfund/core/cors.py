@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 # () -> {newsroom slug: its allowed origins}; set by readerfund.newsrooms.apps.
 OriginsSource = Callable[[], dict[str, frozenset[str]]]
@@ -57,7 +58,11 @@ def cors_headers(request: HttpRequest, slug: str | None) -> dict[str, str]:
 
 
 def cors_apply(request: HttpRequest, response: HttpResponse, slug: str | None) -> HttpResponse:
-    """Add the CORS answer for this request's origin to a response, and return it."""
+    """Add the CORS answer for this request's origin to a response, and return it.
+
+    `Vary: Origin` always, whatever the origin (or none): the answer depends on it, and a cache in front
+    would otherwise hand one origin's answer, with or without its Access-Control-Allow-Origin, to another."""
+    patch_vary_headers(response, ("Origin",))
     for name, value in cors_headers(request, slug).items():
         response[name] = value
     return response
@@ -65,7 +70,7 @@ def cors_apply(request: HttpRequest, response: HttpResponse, slug: str | None) -
 
 def cors_preflight(request: HttpRequest, slug: str | None) -> HttpResponse:
     response = HttpResponse(status=204)
-    response["Vary"] = "Origin"
+    patch_vary_headers(response, ("Origin",))
     headers = cors_headers(request, slug)
     if headers:
         headers |= {

@@ -6,6 +6,7 @@ cannot be read back into who did what.
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -25,17 +26,41 @@ class RateLimited(Exception):
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The address the outermost of our TRUSTED_PROXY_HOPS proxies saw. Only ever hashed.
+    """The one place the reader's address is read (for per-IP limits; only ever hashed, never logged).
 
-    Each proxy appends the address it was reached from to X-Forwarded-For, so only the last `hops`
-    entries are facts; anything left of them is whatever the client wrote, and taking the first
-    entry let anyone dodge the per-IP limits with a made-up header on each request.
+    By default the connection's own address (TRUSTED_PROXY_HOPS = 0): without a proxy in front, any
+    X-Forwarded-For is whatever the client wrote, and trusting it let anyone rotate it past every per-IP
+    limit. Behind a CDN that sets its own header (CLIENT_IP_HEADER, e.g. CF-Connecting-IP), that header.
+    Behind TRUSTED_PROXY_HOPS proxies that append to X-Forwarded-For, the address the outermost one saw:
+    only the last `hops` entries are facts, anything left of them the client's own writing.
+
+    An IPv6 address counts as its /64: one home line or server holds 2**64 of them.
     """
-    hops = settings.TRUSTED_PROXY_HOPS
-    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
-    if hops > 0 and forwarded:
-        return forwarded[-min(hops, len(forwarded))]
-    return request.META.get("REMOTE_ADDR", "")
+    address = ""
+    if settings.CLIENT_IP_HEADER:
+        address = request.META.get(_meta_name(settings.CLIENT_IP_HEADER), "").strip()
+    elif settings.TRUSTED_PROXY_HOPS > 0:
+        hops = settings.TRUSTED_PROXY_HOPS
+        forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+        if forwarded:
+            address = forwarded[-min(hops, len(forwarded))]
+    return _client_key(address) or _client_key(request.META.get("REMOTE_ADDR", "")) or "unknown"
+
+
+def _meta_name(header: str) -> str:
+    return "HTTP_" + header.upper().replace("-", "_")
+
+
+def _client_key(address: str) -> str:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return ""
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int, now: datetime | None = None) -> None:

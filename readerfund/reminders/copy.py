@@ -45,11 +45,8 @@ _MONTHS = {
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "scheduled": "We'll remind you on {day}.",
-        "moved": "You already had a reminder; we've moved it to {day}.",
         "invalid_email": "Please check your e-mail address; it doesn't look right.",
         "invalid_date": "Please pick a date (YYYY-MM-DD).",
-        "date_in_past": "That date has passed; please pick a later one.",
-        "date_too_far": "Please pick a date within the next year (until {day}).",
         "consent_required": "Please tick the box to agree to one reminder e-mail.",
         "rate_limited": "Too many requests. Please try again in {minutes} min.",
         "unsubscribe_title": "Cancel your reminder",
@@ -60,11 +57,8 @@ TEXT: dict[str, dict[str, str]] = {
     },
     "ru": {
         "scheduled": "Напомним вам {day}.",
-        "moved": "Напоминание уже было; мы перенесли его на {day}.",
         "invalid_email": "Проверьте адрес электронной почты: кажется, в нём ошибка.",
         "invalid_date": "Выберите дату (ГГГГ-ММ-ДД).",
-        "date_in_past": "Эта дата уже прошла; выберите более позднюю.",
-        "date_too_far": "Выберите дату в пределах года (до {day}).",
         "consent_required": "Отметьте согласие получить одно письмо-напоминание.",
         "rate_limited": "Слишком много запросов. Попробуйте снова через {minutes} мин.",
         "unsubscribe_title": "Отменить напоминание",

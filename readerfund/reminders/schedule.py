@@ -1,21 +1,26 @@
 """Reminder date rules. Pure: no Django, so they are tested with tables and hypothesis.
 
-A reader picks a day, not a time: the e-mail goes out at SEND_HOUR_UTC on that day. "Today" is
-the server's UTC date, but readers live from UTC-12 to UTC+14, so a reader late in the evening
-west of Greenwich may pick their own today, which is already yesterday in UTC: one day of slack
-before today is accepted (and then sent at the next scan). The same holds the other way: east of
-Greenwich, after local midnight, the embed's "in 365 days" (the longest choice a campaign may
-offer) is a year and a day after UTC's today, so one day of slack after a year too.
+A reader picks a day, not a time: the e-mail goes out at SEND_HOUR on that day in the reader's own time
+zone (the embed sends it; it is used for this and not stored), or in UTC when we don't know it.
+
+The earliest day is tomorrow in the reader's own terms. Otherwise anyone could make us e-mail a
+newsroom's name to an arbitrary address within seconds (pick today: it is due at once), which for a
+newsroom's readers is itself a danger. Not knowing the reader's zone, their "today" is taken as the
+latest date anywhere on Earth (UTC+14), so "tomorrow" is tomorrow for everyone. The latest day is a
+year after the reader's today (the longest choice a campaign may offer is 365 days).
+
+A day outside that window is moved to its nearest end, and the answer names the day it will be: the
+embed shows the server's wording, and a reader whose clock is off still gets one reminder.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-SEND_HOUR_UTC = 9
-PAST_SLACK_DAYS = 1
-FUTURE_SLACK_DAYS = 1
+SEND_HOUR = 9
+# Kiribati's Line Islands: the first place on Earth where a day begins.
+LATEST_UTC_OFFSET = timedelta(hours=14)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -29,6 +34,13 @@ def remind_on_parse(text: str) -> date | None:
         return None
 
 
+def reader_today(*, now: datetime, zone: tzinfo | None) -> date:
+    """The reader's date at `now`: in their zone, or the latest date on Earth when it is unknown."""
+    if zone is None:
+        return (now.astimezone(UTC) + LATEST_UTC_OFFSET).date()
+    return now.astimezone(zone).date()
+
+
 def one_year_after(day: date) -> date:
     try:
         return day.replace(year=day.year + 1)
@@ -37,29 +49,27 @@ def one_year_after(day: date) -> date:
 
 
 def earliest_remind_on(today: date) -> date:
-    return today - timedelta(days=PAST_SLACK_DAYS)
+    """`today` is the reader's (reader_today): the earliest day is their tomorrow."""
+    return today + timedelta(days=1)
 
 
 def latest_remind_on(today: date) -> date:
-    return one_year_after(today) + timedelta(days=FUTURE_SLACK_DAYS)
+    return one_year_after(today)
 
 
-def remind_on_problem(remind_on: date, *, today: date) -> str | None:
-    """None when the date is acceptable, else 'date_in_past' or 'date_too_far'."""
-    if remind_on < earliest_remind_on(today):
-        return "date_in_past"
-    if remind_on > latest_remind_on(today):
-        return "date_too_far"
-    return None
+def remind_on_within(remind_on: date, *, today: date) -> date:
+    """The chosen day, moved into [tomorrow, a year from today] of the reader's `today` if outside it."""
+    return min(max(remind_on, earliest_remind_on(today)), latest_remind_on(today))
 
 
 def choice_dates(*, today: date, days_ahead: list[int]) -> list[date]:
     """The dates offered for a campaign's choices (e.g. [14, 30, 90]), sorted, without repeats or invalid ones."""
     offered = {today + timedelta(days=days) for days in days_ahead if isinstance(days, int) and days > 0}
-    return sorted(day for day in offered if remind_on_problem(day, today=today) is None)
+    return sorted(day for day in offered if remind_on_within(day, today=today) == day)
 
 
-def send_at(remind_on: date, *, now: datetime) -> datetime:
-    """When the reminder becomes due: SEND_HOUR_UTC on the day, or `now` if that has passed."""
-    planned = datetime.combine(remind_on, time(SEND_HOUR_UTC), tzinfo=UTC)
-    return max(planned, now.astimezone(UTC))
+def send_at(remind_on: date, *, now: datetime, zone: tzinfo | None = None) -> datetime:
+    """When the reminder becomes due: SEND_HOUR on the day in the reader's zone (UTC if unknown), or
+    `now` if that has passed (which a day from remind_on_within never has)."""
+    planned = datetime.combine(remind_on, time(SEND_HOUR), tzinfo=zone or UTC)
+    return max(planned.astimezone(UTC), now.astimezone(UTC))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -42,14 +42,17 @@ def reminder_schedule(
     locale: str,
     campaign_id: int | None,
     variant_id: int | None,
+    zone: tzinfo | None = None,
     now: datetime | None = None,
 ) -> Scheduled:
-    """Create the address's pending reminder for this newsroom, or move the one it already has."""
+    """Create the address's pending reminder for this newsroom, or move the one it already has.
+
+    `zone`, the reader's time zone, only sets the hour it is sent; it is not stored."""
     now = now or timezone.now()
     address = normalize_email(email)
     fields = {
         "remind_on": remind_on,
-        "due_at": schedule.send_at(remind_on, now=now),
+        "due_at": schedule.send_at(remind_on, now=now, zone=zone),
         "locale": locale,
         "campaign_id": campaign_id,
         "variant_id": variant_id,

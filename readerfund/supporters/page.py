@@ -11,7 +11,6 @@ code (the service's message is English, for logs and the API).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -20,6 +19,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from readerfund.checkout.scripts import script_response
 from readerfund.checkout.validation import locale_pick
 from readerfund.core import amounts
 from readerfund.core.dates import date_long
@@ -38,7 +38,6 @@ from readerfund.supporters.selectors import (
 )
 from readerfund.supporters.session import supporter_required
 
-SCRIPT = Path(__file__).parent / "static" / "supporters" / "card.js"
 DONE = ("amount", "pause", "resume", "cancel", "card")
 Status = Contribution.Status
 
@@ -323,6 +322,4 @@ def contribution_card_finish(request: HttpRequest, supporter: Supporter, contrib
 
 @require_GET
 def card_js(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(SCRIPT.read_bytes(), content_type="application/javascript; charset=utf-8")
-    response["Cache-Control"] = "public, max-age=300"
-    return response
+    return script_response("supporters-card-js")

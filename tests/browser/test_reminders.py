@@ -38,7 +38,7 @@ def test_reminder_by_email_arrives_once_in_russian_and_unsubscribes(
     page.locator('input[name="consent"]').check()
     with page.expect_response(lambda response: "/api/v1/reminders" in response.url) as answer:
         page.get_by_role("button", name="Напомнить", exact=True).click()
-    assert answer.value.status == 201
+    assert answer.value.status == 202
     page.get_by_role("status").wait_for()
     assert "Напомним вам" in page.get_by_role("status").inner_text()
     # The appeal closes down to its heading and the confirmation.

@@ -216,6 +216,22 @@ def test_old_timestamp_is_refused(client: Client, signed_event: dict[str, Any]) 
     assert_refused(response, 400, "bad_signature")
 
 
+@pytest.mark.parametrize("ahead", [600, 10 * 365 * 86400])
+def test_a_timestamp_beyond_the_tolerance_in_the_future_is_refused(
+    client: Client, signed_event: dict[str, Any], ahead: int
+) -> None:
+    # Signed for a time to come (a leaked secret, or a clock far off): the SDK checks only the past, so
+    # such a signature stayed replayable for as long as it was ahead.
+    response = event_post(client, signed_event, timestamp=int(time.time()) + ahead)
+    assert_refused(response, 400, "bad_signature")
+    assert "future" in response.json()["error"]["message"]
+
+
+def test_a_timestamp_a_little_ahead_is_accepted(client: Client, signed_event: dict[str, Any]) -> None:
+    # Within the tolerance, as for the past: clocks differ by seconds.
+    assert event_post(client, signed_event, timestamp=int(time.time()) + 30).status_code == 200
+
+
 def test_signed_body_that_is_not_an_event_is_refused(client: Client, newsroom: Newsroom) -> None:
     body = json.dumps({"hello": "world"}).encode()
     assert_refused(event_post(client, body), 400, "not_an_event")

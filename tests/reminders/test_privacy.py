@@ -37,7 +37,7 @@ def test_no_trace_of_the_address_is_left_after_the_reminder_is_sent(
         "locale": "en",
     }
     response = client.post("/api/v1/reminders", json.dumps(body), content_type="text/plain")
-    assert response.status_code == 201
+    assert response.status_code == 202
     # While pending, the address is only there encrypted.
     assert Reminder.objects.get().email == ADDRESS.lower()
     assert not any(trace.lower() in database_text() for trace in TRACES)

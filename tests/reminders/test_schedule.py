@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -7,6 +8,9 @@ from hypothesis import strategies as st
 from readerfund.reminders import schedule
 
 TODAY = date(2026, 11, 30)
+KIRITIMATI = ZoneInfo("Pacific/Kiritimati")  # UTC+14
+BAKER = ZoneInfo("Etc/GMT+12")  # UTC-12
+_zones = st.sampled_from([None, UTC, KIRITIMATI, BAKER, ZoneInfo("Europe/Riga"), ZoneInfo("America/Los_Angeles")])
 
 
 @pytest.mark.parametrize(
@@ -26,31 +30,39 @@ def test_remind_on_parse_accepts_only_iso_dates(text, expected):
 
 
 @pytest.mark.parametrize(
-    ("day", "problem"),
+    ("now", "zone", "today"),
     [
-        (TODAY, None),
-        (TODAY - timedelta(days=1), None),  # yesterday in UTC is still today west of Greenwich
-        (TODAY - timedelta(days=2), "date_in_past"),
-        (date(2027, 11, 30), None),
-        (date(2027, 12, 1), None),  # a year from tomorrow, which it already is east of Greenwich
-        (date(2027, 12, 2), "date_too_far"),
-        (date(2030, 1, 1), "date_too_far"),
+        # 23:00 UTC: already the next day at UTC+14, still the same day at UTC-12.
+        (datetime(2026, 11, 30, 23, 0, tzinfo=UTC), KIRITIMATI, date(2026, 12, 1)),
+        (datetime(2026, 11, 30, 23, 0, tzinfo=UTC), BAKER, date(2026, 11, 30)),
+        (datetime(2026, 11, 30, 9, 0, tzinfo=UTC), BAKER, date(2026, 11, 29)),
+        # Not knowing the zone: the latest date anywhere.
+        (datetime(2026, 11, 30, 9, 0, tzinfo=UTC), None, date(2026, 11, 30)),
+        (datetime(2026, 11, 30, 10, 0, tzinfo=UTC), None, date(2026, 12, 1)),
     ],
 )
-def test_remind_on_problem(day, problem):
-    assert schedule.remind_on_problem(day, today=TODAY) == problem
+def test_the_readers_today_is_in_their_zone_or_the_latest_on_earth(now, zone, today):
+    assert schedule.reader_today(now=now, zone=zone) == today
+
+
+@pytest.mark.parametrize(
+    ("day", "within"),
+    [
+        (TODAY, TODAY + timedelta(days=1)),  # today is moved to tomorrow: never an e-mail within seconds
+        (TODAY - timedelta(days=30), TODAY + timedelta(days=1)),
+        (TODAY + timedelta(days=1), TODAY + timedelta(days=1)),
+        (date(2027, 11, 30), date(2027, 11, 30)),  # a year ahead
+        (date(2027, 12, 1), date(2027, 11, 30)),
+        (date(2030, 1, 1), date(2027, 11, 30)),
+    ],
+)
+def test_a_day_outside_the_window_moves_to_its_nearest_end(day, within):
+    assert schedule.remind_on_within(day, today=TODAY) == within
 
 
 def test_a_year_after_29_february_is_28_february():
     assert schedule.one_year_after(date(2028, 2, 29)) == date(2029, 2, 28)
-    assert schedule.latest_remind_on(date(2028, 2, 29)) == date(2029, 3, 1)
-
-
-@pytest.mark.parametrize("utc_today", [date(2026, 11, 30), date(2027, 2, 28), date(2028, 2, 28), date(2028, 2, 29)])
-def test_the_longest_choice_picked_after_midnight_east_of_greenwich_is_accepted(utc_today):
-    # The embed adds the campaign's days (at most 365, the admin's limit) to the reader's own date.
-    readers_today = utc_today + timedelta(days=1)
-    assert schedule.remind_on_problem(readers_today + timedelta(days=365), today=utc_today) is None
+    assert schedule.latest_remind_on(date(2028, 2, 29)) == date(2029, 2, 28)
 
 
 def test_choice_dates_drop_invalid_and_repeated_choices():
@@ -61,26 +73,34 @@ def test_choice_dates_drop_invalid_and_repeated_choices():
     ]
 
 
-def test_send_at_is_nine_utc_on_the_day_or_now_if_that_has_passed():
+def test_send_at_is_nine_in_the_readers_zone_or_utc():
     now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     assert schedule.send_at(date(2026, 12, 14), now=now) == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    assert schedule.send_at(date(2026, 12, 14), now=now, zone=BAKER) == datetime(2026, 12, 14, 21, 0, tzinfo=UTC)
     assert schedule.send_at(date(2026, 11, 30), now=now) == now
 
 
-@given(today=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)), offset=st.integers(-800, 800))
-def test_every_accepted_date_is_within_a_day_before_and_a_year_after(today, offset):
-    day = today + timedelta(days=offset)
-    accepted = schedule.remind_on_problem(day, today=today) is None
-    assert accepted == (today - timedelta(days=1) <= day <= schedule.one_year_after(today) + timedelta(days=1))
-    if accepted:
-        assert 0 <= (day - today).days + 1 <= 368
+@given(
+    now=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    offset=st.integers(-800, 800),
+    zone=_zones,
+)
+def test_no_chosen_day_is_due_before_the_readers_tomorrow(now, offset, zone):
+    # Whatever day is sent, in whatever zone: due no earlier than the reader's next midnight, so never
+    # within seconds or hours of the request, and at most a year and a day away.
+    today = schedule.reader_today(now=now, zone=zone)
+    day = schedule.remind_on_within(today + timedelta(days=offset), today=today)
+    due = schedule.send_at(day, now=now, zone=zone)
+    readers_midnight = datetime.combine(today + timedelta(days=1), datetime.min.time(), tzinfo=zone or UTC)
+    assert due > now
+    assert due >= readers_midnight
+    assert (day - today).days <= 366
 
 
 @given(
     day=st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 1, 1)),
     now=st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+    zone=_zones,
 )
-def test_send_at_is_never_before_now_nor_before_the_chosen_day(day, now):
-    due = schedule.send_at(day, now=now)
-    assert due >= now
-    assert due.date() >= day
+def test_send_at_is_never_before_now(day, now, zone):
+    assert schedule.send_at(day, now=now, zone=zone) >= now
