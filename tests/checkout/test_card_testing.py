@@ -1,0 +1,173 @@
+"""Card testing against the checkout: what reaches Stripe when someone runs declining cards through it.
+
+Real parts: the checkout's JSON endpoints (Django's test client), localstripe behind a counting relay
+(tests/checkout/stripe_counter.py, which says the one rule of Stripe's it keeps for the emulator), the
+ALTCHA proof of work as the `altcha` package makes and checks it, solved here as the page's proof.js does.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import random
+import secrets
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import altcha
+import pytest
+import stripe
+from django.test import Client
+
+from readerfund.checkout.models import DefenceCount
+from readerfund.payments.models import Contribution
+from tests.checkout import stripe_browser
+from tests.checkout.stripe_counter import StripeCounter, stripe_counted
+
+pytestmark = pytest.mark.django_db
+
+# localstripe's declining cards: the first three are declined when the card is set up, the last when charged.
+DECLINING = ["4000000000000002", "4000000000009995", "4000000000009987", "4000000000000341"]
+
+
+@pytest.fixture
+def counted(localstripe: str, settings: Any) -> Iterator[StripeCounter]:
+    """Our server and the card tester both reach localstripe through the counting relay."""
+    with stripe_counted(localstripe) as counter:
+        settings.STRIPE_API_BASE = counter.url
+        yield counter
+
+
+def _body(newsroom: Any, **overrides: Any) -> dict[str, Any]:
+    variant = newsroom.campaigns.get().variants.get(key="a")
+    body = {
+        "request_key": secrets.token_urlsafe(24),
+        "frequency": "one_off",
+        "amount": 500,
+        "currency": "USD",
+        "email": f"tester{secrets.token_hex(4)}@example.org",
+        "campaign": variant.campaign_id,
+        "variant": variant.id,
+        "locale": "en",
+    }
+    return {**body, **overrides}
+
+
+@dataclass(frozen=True)
+class From:
+    """Where a request comes from: the connection's address, and what it writes in X-Forwarded-For."""
+
+    address: str
+    forwarded: str = ""
+
+    def headers(self) -> dict[str, str]:
+        return {"REMOTE_ADDR": self.address, **({"HTTP_X_FORWARDED_FOR": self.forwarded} if self.forwarded else {})}
+
+
+def _post(client: Client, url: str, body: dict[str, Any], source: From) -> Any:
+    return client.post(url, data=json.dumps(body), content_type="application/json", **source.headers())
+
+
+def _solve(challenge: dict[str, Any]) -> str:
+    """What proof.js does in the page: find the number, send ALTCHA's payload."""
+    solution = altcha.solve_challenge_v1(challenge["challenge"], challenge["salt"], "SHA-256", challenge["maxnumber"])
+    assert solution is not None
+    payload = {key: challenge[key] for key in ("algorithm", "challenge", "salt", "signature")}
+    return base64.b64encode(json.dumps({**payload, "number": solution.number}).encode()).decode()
+
+
+def _confirm(counter: StripeCounter, client_secret: str, number: str) -> None:
+    """confirmCardSetup straight at Stripe with the client secret, as a card tester's script does."""
+    # Declined (402), or refused as a cancelled set-up (400): either way the tester goes on.
+    with contextlib.suppress(stripe.StripeError):
+        stripe_browser.card_set_up(client_secret, number, base_url=counter.url)
+
+
+def _pay(client: Client, slug: str, request_key: str, source: From) -> Any:
+    return _post(client, f"/support/{slug}/pay", {"request_key": request_key, "locale": "en"}, source)
+
+
+def _checkout(client: Client, newsroom: Any, source: From, number: str, counter: StripeCounter, proof: str = "") -> Any:
+    """One attempt: start, confirm the card at Stripe if we handed out a client secret, then pay."""
+    body = _body(newsroom, **({"proof": proof} if proof else {}))
+    started = _post(client, f"/support/{newsroom.slug}/start", body, source)
+    if started.status_code != 200 or started.json().get("state") != "setup":
+        return started
+    _confirm(counter, started.json()["client_secret"], number)
+    return _pay(client, newsroom.slug, body["request_key"], source)
+
+
+def _rotating() -> From:
+    return From("127.0.0.1", f"203.0.{random.randint(0, 255)}.{random.randint(1, 254)}")
+
+
+def test_card_testing_simulation(client: Client, demo_newsroom: Any, counted: StripeCounter, settings: Any) -> None:
+    """500 declining attempts from four sources; fewer than 5% reach Stripe, and a supporter still gets through.
+
+    X-Forwarded-For is trusted here (one proxy hop), the case the per-IP limits cannot hold alone: each
+    rotating request claims a new address. The card, newsroom and checkout limits must."""
+    settings.TRUSTED_PROXY_HOPS = 1
+    slug = demo_newsroom.slug
+    random.seed(10)
+    one_address = From("198.51.100.7")
+    # The reused client secret: one checkout started once, then confirmed with card after card.
+    reused = _body(demo_newsroom)
+    started = _post(client, f"/support/{slug}/start", reused, _rotating()).json()
+    reused_secret = started["client_secret"]
+    # The replayed proof: solved once, honestly, then sent with every start.
+    settings.CHECKOUT_PROOF_AFTER_IP = (0, 600)
+    challenge = _post(client, f"/support/{slug}/start", _body(demo_newsroom), _rotating()).json()["error"]["challenge"]
+    settings.CHECKOUT_PROOF_AFTER_IP = (3, 600)
+    replayed = _solve(challenge)
+    before = counted.card_tests
+
+    reached: Counter[str] = Counter()
+    answers: Counter[str] = Counter()
+    for attempt in range(500):
+        number = DECLINING[attempt % len(DECLINING)]
+        tests_before = counted.card_tests
+        source = attempt % 4
+        if source == 0:
+            kind, answer = "one address", _checkout(client, demo_newsroom, one_address, number, counted)
+        elif source == 1:
+            kind, answer = "rotating X-Forwarded-For", _checkout(client, demo_newsroom, _rotating(), number, counted)
+        elif source == 2:
+            kind = "reused client secret"
+            _confirm(counted, reused_secret, DECLINING[attempt % 3])
+            answer = _pay(client, slug, reused["request_key"], _rotating())
+        else:
+            kind = "replayed proof"
+            answer = _checkout(client, demo_newsroom, _rotating(), number, counted, proof=replayed)
+        assert answer.status_code < 500, answer.content
+        answers[str(answer.json().get("error", {}).get("code") or answer.json().get("state"))] += 1
+        if counted.card_tests > tests_before:
+            reached[kind] += 1
+
+    total = sum(reached.values())
+    print(f"\ncard-testing simulation: {total} of 500 declining attempts reached Stripe ({total / 5:.1f}%)")
+    print(f"  by source: {dict(reached)}; card tests at Stripe: {counted.card_tests - before}")
+    print(f"  answers: {dict(answers)}; confirmations refused on the cancelled set-up: {counted.refused}")
+    blocks = dict(DefenceCount.objects.filter(newsroom=demo_newsroom).values_list("kind", "count"))
+    print(f"  counted for the dashboard: {blocks}")
+    assert total < 25, reached
+    assert reached["reused client secret"] <= settings.CHECKOUT_LIMIT_INTENT_DECLINES
+    assert reached["replayed proof"] <= 6
+    assert Contribution.objects.get(request_key=reused["request_key"]).failure_reason == "too_many_declines"
+    assert counted.refused > 0, "the reused secret's later confirmations were refused at Stripe"
+    assert blocks["proof_missing"] + blocks["blocked_ip"] > 200 and blocks["proof_replayed"] > 100
+    assert blocks["intent_cancelled"] == 1 and blocks["decline"] == total
+    assert not Contribution.objects.filter(status=Contribution.Status.SUCCEEDED).exists()
+
+    # A supporter from another address, with a good card: the proof of work is asked for and solved (in the
+    # page, proof.js does this), then the checkout completes.
+    supporter = From("192.0.2.44")
+    body = _body(demo_newsroom, email="supporter@example.org")
+    asked = _post(client, f"/support/{slug}/start", body, supporter)
+    assert asked.status_code == 428 and asked.json()["error"]["code"] == "proof_required"
+    answer = _checkout(
+        client, demo_newsroom, supporter, stripe_browser.GOOD, counted, _solve(asked.json()["error"]["challenge"])
+    )
+    assert answer.status_code == 200 and answer.json()["state"] == "done", answer.content
