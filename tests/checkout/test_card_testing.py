@@ -171,3 +171,111 @@ def test_card_testing_simulation(client: Client, demo_newsroom: Any, counted: St
         client, demo_newsroom, supporter, stripe_browser.GOOD, counted, _solve(asked.json()["error"]["challenge"])
     )
     assert answer.status_code == 200 and answer.json()["state"] == "done", answer.content
+
+
+def _challenge(client: Client, newsroom: Any, source: From) -> dict[str, Any]:
+    answer = _post(client, f"/support/{newsroom.slug}/start", _body(newsroom), source)
+    assert answer.status_code == 428, answer.content
+    return answer.json()["error"]["challenge"]
+
+
+def test_a_replayed_proof_is_refused(client: Client, demo_newsroom: Any, localstripe: str, settings: Any) -> None:
+    settings.CHECKOUT_PROOF_AFTER_IP = (0, 600)  # every start needs one
+    source = From("198.51.100.20")
+    proof = _solve(_challenge(client, demo_newsroom, source))
+    first = _post(client, "/support/demo/start", _body(demo_newsroom, proof=proof), source)
+    assert first.status_code == 200 and first.json()["state"] == "setup"
+    again = _post(client, "/support/demo/start", _body(demo_newsroom, proof=proof), From("198.51.100.21"))
+    assert again.status_code == 428
+    error = again.json()["error"]
+    assert (
+        error["code"] == "proof_required"
+        and error["challenge"]["challenge"] != json.loads(base64.b64decode(proof))["challenge"]
+    ), "a fresh challenge to solve"
+    counts = dict(DefenceCount.objects.filter(newsroom=demo_newsroom).values_list("kind", "count"))
+    assert counts == {"proof_missing": 1, "proof_passed": 1, "proof_replayed": 1}
+
+
+@pytest.mark.parametrize(
+    "proof",
+    [
+        "not base64 at all",
+        "\ud800",
+        base64.b64encode(b"[1, 2]").decode(),
+        base64.b64encode(json.dumps({"salt": 1, "challenge": "x"}).encode()).decode(),
+        "A" * 5000,
+        12345,
+        {"number": 1},
+    ],
+    ids=["garbage", "lone-surrogate", "a-list", "wrong-types", "huge", "a-number", "an-object"],
+)
+def test_a_malformed_proof_is_a_428_never_a_500(client: Client, demo_newsroom: Any, settings: Any, proof: Any) -> None:
+    settings.CHECKOUT_PROOF_AFTER_IP = (0, 600)
+    answer = _post(client, "/support/demo/start", _body(demo_newsroom, proof=proof), From("198.51.100.30"))
+    assert answer.status_code in (400, 428), answer.content
+    assert answer.json()["error"]["message"]
+
+
+def test_a_forged_expired_or_other_newsrooms_proof_is_refused(
+    client: Client, demo_newsroom: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readerfund.checkout import proof as proofs
+
+    settings.CHECKOUT_PROOF_AFTER_IP = (0, 600)
+    challenge = _challenge(client, demo_newsroom, From("198.51.100.40"))
+    good = json.loads(base64.b64decode(_solve(challenge)))
+    forged = base64.b64encode(json.dumps({**good, "number": good["number"] + 1}).encode()).decode()
+    assert proofs.proof_check(newsroom_id=demo_newsroom.id, payload=forged) == "invalid"
+    assert proofs.proof_check(newsroom_id=demo_newsroom.id + 1, payload=_solve(challenge)) == "other_newsroom"
+    settings.CHECKOUT_PROOF_LIFETIME = -1  # a challenge that expired a second ago
+    stale = _solve(proofs.challenge_new(newsroom_id=demo_newsroom.id))
+    assert proofs.proof_check(newsroom_id=demo_newsroom.id, payload=stale) == "expired"
+    assert proofs.proof_check(newsroom_id=demo_newsroom.id, payload=_solve(challenge)) == "ok"
+
+
+def test_a_reused_client_secret_is_cancelled_after_the_limit(
+    client: Client, demo_newsroom: Any, counted: StripeCounter, settings: Any
+) -> None:
+    settings.CHECKOUT_LIMIT_INTENT_DECLINES = 2  # a setting: two declines, not the default three
+    body = _body(demo_newsroom)
+    secret = _post(client, "/support/demo/start", body, From("198.51.100.50")).json()["client_secret"]
+    for number in DECLINING[:2]:
+        _confirm(counted, secret, number)
+        declined = _pay(client, "demo", body["request_key"], From("198.51.100.50"))
+        assert declined.status_code == 402
+    setup_id = secret.split("_secret_")[0]
+    assert setup_id in counted.cancelled, "cancelled at Stripe"
+    row = Contribution.objects.get(request_key=body["request_key"])
+    assert (row.status, row.failure_reason) == (Contribution.Status.FAILED, "too_many_declines")
+    # A good card now: Stripe refuses the cancelled set-up, and our pay endpoint charges nothing either.
+    _confirm(counted, secret, stripe_browser.GOOD)
+    after = _pay(client, "demo", body["request_key"], From("198.51.100.50"))
+    assert after.status_code == 402 and "next_request_key" in after.json()["error"]
+    assert counted.paths["POST /v1/payment_intents"] == 0
+
+
+def test_a_card_declined_too_often_is_not_charged_again(
+    client: Client, demo_newsroom: Any, counted: StripeCounter, settings: Any
+) -> None:
+    """The same card from new addresses, e-mails and checkouts each time: its fingerprint is what is counted."""
+    settings.TRUSTED_PROXY_HOPS = 1
+    settings.CHECKOUT_LIMIT_CARD_DECLINES = (2, 86400)
+    answers = [
+        _checkout(client, demo_newsroom, _rotating(), stripe_browser.FAILS_WHEN_CHARGED, counted) for _ in range(3)
+    ]
+    assert [a.status_code for a in answers] == [402, 402, 429]
+    assert answers[2].json()["error"]["code"] == "card_blocked"
+    assert counted.paths["POST /v1/payment_intents"] == 2, "the third was never charged"
+    # Another card from the same kind of source goes through.
+    assert _checkout(client, demo_newsroom, _rotating(), stripe_browser.GOOD, counted).json()["state"] == "done"
+    counts = dict(DefenceCount.objects.filter(newsroom=demo_newsroom).values_list("kind", "count"))
+    assert counts["blocked_card"] == 1 and counts["decline"] == 2
+
+
+def test_one_card_in_too_many_checkouts_is_refused(
+    client: Client, demo_newsroom: Any, counted: StripeCounter, settings: Any
+) -> None:
+    settings.CHECKOUT_LIMIT_CARD = (2, 86400)
+    sources = [From(f"198.51.100.{60 + n}") for n in range(3)]
+    states = [_checkout(client, demo_newsroom, s, stripe_browser.GOOD, counted).status_code for s in sources]
+    assert states == [200, 200, 429]
