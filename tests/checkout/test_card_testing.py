@@ -279,3 +279,56 @@ def test_one_card_in_too_many_checkouts_is_refused(
     sources = [From(f"198.51.100.{60 + n}") for n in range(3)]
     states = [_checkout(client, demo_newsroom, s, stripe_browser.GOOD, counted).status_code for s in sources]
     assert states == [200, 200, 429]
+
+
+def _deliver(client: Client, obj: dict[str, Any], event_type: str) -> str:
+    """Stripe's signed event, stored by our webhook endpoint and processed as the worker does."""
+    from readerfund.payments.handlers import webhook_event_process
+    from readerfund.payments.models import WebhookEvent
+    from tests.payments.events import event_build, event_post
+
+    event = event_build(obj, event_type)
+    assert event_post(client, event, newsroom="demo").status_code == 200
+    row = WebhookEvent.objects.get(event_id=event["id"])
+    return webhook_event_process(event_row_id=row.id)
+
+
+def test_a_decline_seen_by_pay_and_by_its_webhook_counts_once(
+    client: Client, demo_newsroom: Any, localstripe: str, settings: Any
+) -> None:
+    settings.TRUSTED_PROXY_HOPS = 0
+    body = _body(demo_newsroom)
+    started = _post(client, "/support/demo/start", body, From("198.51.100.70")).json()
+    stripe_browser.card_set_up(started["client_secret"], stripe_browser.FAILS_WHEN_CHARGED)
+    assert _pay(client, "demo", body["request_key"], From("198.51.100.70")).status_code == 402
+    intent_id = Contribution.objects.get(request_key=body["request_key"]).provider_payment_intent_id
+    intent = stripe_browser.client().v1.payment_intents.retrieve(intent_id).to_dict()
+    for _ in range(2):  # Stripe delivers at least once
+        _deliver(client, intent, "payment_intent.payment_failed")
+    assert DefenceCount.objects.get(newsroom=demo_newsroom, kind="decline").count == 1
+
+
+def test_set_up_declines_from_stripes_webhooks_cancel_the_checkout(
+    client: Client, demo_newsroom: Any, localstripe: str, settings: Any
+) -> None:
+    """On Stripe, a card declined while the page sets it up is known to us only from setup_intent.setup_failed
+    (the browser talked to Stripe). localstripe sends no such event, so the test builds Stripe's documented
+    shape from the emulator's own SetupIntent and payment methods."""
+    body = _body(demo_newsroom)
+    secret = _post(client, "/support/demo/start", body, From("198.51.100.80")).json()["client_secret"]
+    sdk = stripe_browser.client().v1
+    setup = sdk.setup_intents.retrieve(secret.split("_secret_")[0]).to_dict()
+    for number in DECLINING[:3]:
+        card = {"number": number, "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+        method = sdk.payment_methods.create(params={"type": "card", "card": card}).to_dict()
+        failed = {
+            **setup,
+            "status": "requires_payment_method",
+            "payment_method": None,
+            "last_setup_error": {"type": "card_error", "code": "card_declined", "payment_method": method},
+        }
+        assert _deliver(client, failed, "setup_intent.setup_failed") == "processed"
+    row = Contribution.objects.get(request_key=body["request_key"])
+    assert (row.status, row.failure_reason) == (Contribution.Status.FAILED, "too_many_declines")
+    assert sdk.setup_intents.retrieve(setup["id"]).status == "canceled"
+    assert DefenceCount.objects.get(newsroom=demo_newsroom, kind="decline").count == 3
