@@ -332,3 +332,31 @@ def test_set_up_declines_from_stripes_webhooks_cancel_the_checkout(
     assert (row.status, row.failure_reason) == (Contribution.Status.FAILED, "too_many_declines")
     assert sdk.setup_intents.retrieve(setup["id"]).status == "canceled"
     assert DefenceCount.objects.get(newsroom=demo_newsroom, kind="decline").count == 3
+
+
+@pytest.mark.parametrize(
+    ("declines", "attempts", "open_"),
+    [(9, 9, False), (10, 10, True), (10, 40, True), (10, 41, False), (30, 200, False)],
+    ids=["too-few-declines", "all-declined", "a-quarter", "just-under-a-quarter", "a-busy-day"],
+)
+def test_the_breaker_opens_on_a_jump_in_the_decline_rate_not_on_a_busy_day(
+    demo_newsroom: Any, declines: int, attempts: int, open_: bool
+) -> None:
+    from readerfund.checkout import card_testing
+
+    for n in range(attempts - declines):
+        card_testing.card_guard(newsroom=demo_newsroom, fingerprint=f"good{n}")
+    for n in range(declines):
+        card_testing.decline_record(newsroom=demo_newsroom, payment_method_id=f"pm_declined{n}")
+    assert card_testing.breaker_open(newsroom=demo_newsroom) is open_
+
+
+def test_many_starts_at_one_newsroom_need_the_proof_from_everyone(
+    client: Client, demo_newsroom: Any, localstripe: str, settings: Any
+) -> None:
+    settings.CHECKOUT_PROOF_AFTER_NEWSROOM = (3, 600)
+    statuses = [
+        _post(client, "/support/demo/start", _body(demo_newsroom), From(f"198.51.100.{90 + n}")).status_code
+        for n in range(5)
+    ]
+    assert statuses == [200, 200, 200, 428, 428]
