@@ -36,6 +36,7 @@ PAGE: dict[str, dict[str, str]] = {
         "card_note": "Card details go straight to our payment provider, Stripe; they never reach our server.",
         "submit": "Contribute",
         "working": "Processing your payment…",
+        "proving": "Checking this browser, a few seconds…",
         "authenticating": "Your bank asks you to confirm this payment.",
         "per_month": "per month",
         "per_year": "per year",
@@ -101,6 +102,7 @@ PAGE: dict[str, dict[str, str]] = {
         "card_note": "Данные карты передаются напрямую платёжной системе Stripe и не попадают на наш сервер.",
         "submit": "Поддержать",
         "working": "Обрабатываем платёж…",
+        "proving": "Проверяем браузер, это займёт несколько секунд…",
         "authenticating": "Банк просит подтвердить платёж.",
         "per_month": "в месяц",
         "per_year": "в год",
@@ -159,6 +161,7 @@ def script_messages(locale: str) -> dict[str, str]:
     return {
         **{key: table[key] for key in keys},
         "working": page["working"],
+        "proving": page["proving"],
         "authenticating": page["authenticating"],
         "per_month": page["per_month"],
         "per_year": page["per_year"],

@@ -36,6 +36,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "invalid_email": "Please enter a valid e-mail address, such as name@example.org.",
         "sepa_currency": "Direct debit is only available in euros.",
         "rate_limited": "Too many attempts. Please wait {seconds} seconds and try again.",
+        "proof_required": (
+            "Your browser has to solve a small puzzle before we can continue, and it could not. Nothing was "
+            "charged. Please try again, or use another browser."
+        ),
+        "card_blocked": (
+            "This card has been tried too many times here today. Nothing was charged. Please use another card "
+            "or try again tomorrow."
+        ),
         "expired_page": "This page has expired. Please reload it and try again.",
         "in_progress": "Your payment is still being processed. Please wait a moment.",
         "earlier_unfinished": (
@@ -72,6 +80,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "invalid_email": "Введите корректный адрес электронной почты, например name@example.org.",
         "sepa_currency": "Прямое дебетование доступно только в евро.",
         "rate_limited": "Слишком много попыток. Подождите {seconds} с и попробуйте снова.",
+        "proof_required": (
+            "Прежде чем продолжить, браузер должен решить небольшую задачу, и у него не получилось. Деньги не "
+            "списаны. Попробуйте ещё раз или откройте страницу в другом браузере."
+        ),
+        "card_blocked": (
+            "Эту карту сегодня здесь пробовали слишком много раз. Деньги не списаны. Используйте другую карту "
+            "или попробуйте завтра."
+        ),
         "expired_page": "Страница устарела. Обновите её и попробуйте снова.",
         "in_progress": "Платёж ещё обрабатывается. Подождите немного.",
         "earlier_unfinished": (
@@ -116,6 +132,8 @@ _DECLINES = {
     "debit_not_authorized": "sepa_failed",
     "invalid_bank_account_iban": "sepa_failed",
     "iban_invalid": "sepa_failed",
+    # Our own: a checkout failed after too many declined cards (checkout/card_testing.py).
+    "too_many_declines": "card_declined",
 }
 
 

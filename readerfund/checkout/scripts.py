@@ -46,6 +46,12 @@ OUR_SCRIPTS: dict[str, PageScript] = {
             ("/support/<newsroom>/",),
         ),
         PageScript(
+            "checkout-proof-js",
+            _PACKAGE / "checkout" / "static" / "checkout" / "proof.js",
+            "The checkout's proof of work (the ALTCHA scheme), solved in the browser when card testing is suspected.",
+            ("/support/<newsroom>/",),
+        ),
+        PageScript(
             "checkout-authenticate-js",
             _PACKAGE / "checkout" / "static" / "checkout" / "authenticate.js",
             "A renewal's 3-D Secure step through Stripe.js, then the form posts for our server to read the result.",

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from readerfund.checkout import recurring
+from readerfund.checkout import card_testing, recurring
 from readerfund.checkout.attempts import attempt_claim, attempt_release
 from readerfund.checkout.messages import decline_key, message
 from readerfund.checkout.validation import CheckoutProblem, CheckoutRequest
@@ -34,7 +34,12 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway, ledger
 from readerfund.payments.accounts import account_for
 from readerfund.payments.models import Contribution, Frequency, Supporter, request_key_new
-from readerfund.payments.provider import GatewayUnavailable
+from readerfund.payments.provider import (
+    GatewayPaymentMethod,
+    GatewaySetupIntent,
+    GatewayUnavailable,
+    PaymentDeclined,
+)
 from readerfund.payments.transitions import Signal
 
 Status = Contribution.Status
@@ -202,12 +207,11 @@ def _setup_intent_for(*, contribution: Contribution, method: str) -> CheckoutOut
     return CheckoutOutcome("setup", contribution, client_secret=setup.client_secret)
 
 
-def _refuse_if_risky(*, contribution: Contribution, payment_method_id: str) -> bool:
-    """Read the card's (or IBAN's) country before anything is charged; refuse listed countries."""
+def _refuse_if_risky(*, contribution: Contribution, method: GatewayPaymentMethod) -> bool:
+    """Refuse cards (or IBANs) of the newsroom's risk countries before anything is charged."""
     risky = contribution.newsroom.risk_country_codes
-    method = gateway.payment_method_get(payment_method_id=payment_method_id)
-    Contribution.objects.filter(id=contribution.id).update(provider_payment_method_id=payment_method_id)
-    contribution.provider_payment_method_id = payment_method_id
+    Contribution.objects.filter(id=contribution.id).update(provider_payment_method_id=method.id)
+    contribution.provider_payment_method_id = method.id
     if risky and method.country in risky:
         # The country is not stored: only that this attempt was refused.
         refused = ledger.contribution_status_apply(
@@ -216,6 +220,21 @@ def _refuse_if_risky(*, contribution: Contribution, payment_method_id: str) -> b
         contribution.status = refused.status
         return True
     return False
+
+
+def _setup_declined(*, contribution: Contribution, setup: GatewaySetupIntent) -> CheckoutOutcome:
+    """The card was declined when the page set it up (at Stripe, before our pay): count it; the checkout
+    stays open for another card until it has had too many (card_testing.checkout_cancel)."""
+    method = gateway.payment_method_get(payment_method_id=setup.payment_method)
+    card_testing.decline_record(
+        newsroom=contribution.newsroom,
+        payment_method_id=method.id,
+        contribution=contribution,
+        fingerprint=method.fingerprint,
+    )
+    if contribution.status in DEAD:
+        return _outcome(contribution)
+    return CheckoutOutcome("failed", contribution, error_key="card_declined")
 
 
 def _one_off_pay(*, contribution: Contribution, payment_method_id: str, earlier: bool) -> CheckoutOutcome:
@@ -276,21 +295,49 @@ def _pay(contribution: Contribution) -> CheckoutOutcome:
             if contribution.provider_setup_intent_id
             else None
         )
+        if setup is not None and setup.declined:
+            return _setup_declined(contribution=contribution, setup=setup)
         if setup is None or setup.status != "succeeded" or not setup.payment_method:
             return CheckoutOutcome("failed", contribution, error_key="authentication_failed")
-        payment_method_id = setup.payment_method
-        if _refuse_if_risky(contribution=contribution, payment_method_id=payment_method_id):
+        method = gateway.payment_method_get(payment_method_id=setup.payment_method)
+        payment_method_id = method.id
+        if _refuse_if_risky(contribution=contribution, method=method):
             return CheckoutOutcome("refused", contribution)
+        # Raises CardBlocked before any charge: the card was declined or charged too often here today.
+        card_testing.card_guard(newsroom=contribution.newsroom, fingerprint=method.fingerprint)
     claim = attempt_claim(contribution=contribution)
     if not claim.owner:
         # Another request for this checkout is talking to Stripe right now: the page asks again shortly.
         return CheckoutOutcome("pay", contribution)
     try:
-        if contribution.frequency == Frequency.ONE_OFF:
-            return _one_off_pay(contribution=contribution, payment_method_id=payment_method_id, earlier=claim.earlier)
-        row, client_secret = recurring.recurring_pay(
-            contribution=contribution, payment_method_id=payment_method_id, earlier=claim.earlier
-        )
-        return _outcome(row, client_secret=client_secret)
+        outcome = _charge(contribution=contribution, payment_method_id=payment_method_id, earlier=claim.earlier)
+    except PaymentDeclined:
+        _charge_declined(contribution=contribution, payment_method_id=payment_method_id)
+        raise
     finally:
         attempt_release(contribution=contribution)
+    if outcome.state == "failed" and outcome.contribution.status == Status.FAILED:
+        _charge_declined(contribution=contribution, payment_method_id=payment_method_id)
+    return outcome
+
+
+def _charge(*, contribution: Contribution, payment_method_id: str, earlier: bool) -> CheckoutOutcome:
+    if contribution.frequency == Frequency.ONE_OFF:
+        return _one_off_pay(contribution=contribution, payment_method_id=payment_method_id, earlier=earlier)
+    row, client_secret = recurring.recurring_pay(
+        contribution=contribution, payment_method_id=payment_method_id, earlier=earlier
+    )
+    return _outcome(row, client_secret=client_secret)
+
+
+def _charge_declined(*, contribution: Contribution, payment_method_id: str) -> None:
+    # The checkout is failed already (a decline at charging ends it); the card and the newsroom count it.
+    fingerprint = ""
+    if payment_method_id:
+        fingerprint = gateway.payment_method_get(payment_method_id=payment_method_id).fingerprint
+    card_testing.decline_record(
+        newsroom=contribution.newsroom,
+        payment_method_id=payment_method_id,
+        fingerprint=fingerprint,
+        charge_counted=True,
+    )

@@ -5,6 +5,7 @@ from readerfund.checkout import authenticate, views
 urlpatterns: list[URLPattern | URLResolver] = [
     path("support/checkout.js", views.checkout_js, name="checkout-js"),
     path("support/authenticate.js", views.authenticate_js, name="checkout-authenticate-js"),
+    path("support/proof.js", views.proof_js, name="checkout-proof-js"),
     path("support/<slug:slug>/", views.checkout_page, name="checkout-page"),
     path("support/<slug:slug>/start", views.checkout_start, name="checkout-start"),
     path("support/<slug:slug>/pay", views.checkout_pay, name="checkout-pay"),

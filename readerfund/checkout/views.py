@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from readerfund.appeals.rules import rules_for_variant
-from readerfund.checkout import services
+from readerfund.checkout import card_testing, services
 from readerfund.checkout.copy import page_copy, script_messages
 from readerfund.checkout.messages import decline_key, message
 from readerfund.checkout.scripts import script_response
@@ -35,7 +35,7 @@ from readerfund.core import amounts
 from readerfund.core.http import ApiError, json_body
 from readerfund.core.locales import locale_or
 from readerfund.core.money import Money
-from readerfund.core.ratelimit import RateLimited, client_ip, rate_limit_hit
+from readerfund.core.ratelimit import RateLimited, client_ip
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.accounts import account_for, stripe_js_url
 from readerfund.payments.models import Contribution, Frequency
@@ -43,17 +43,12 @@ from readerfund.payments.provider import GatewayError, GatewayUnavailable, Payme
 
 logger = logging.getLogger(__name__)
 
-# Abuse limits: card testing runs many attempts from one address or against one e-mail.
-LIMITS = {
-    "ip": (20, 600),  # starts per IP per 10 minutes
-    "email": (8, 3600),  # starts per e-mail address per hour
-    "pay": (60, 600),  # pay/confirm calls per IP per 10 minutes
-}
 
 
-def _limit(scope: str, key: str) -> None:
-    limit, window = LIMITS[scope]
-    rate_limit_hit(scope=f"checkout:{scope}", key=key, limit=limit, window_seconds=window)
+def _source(request: HttpRequest) -> str:
+    """The one place the checkout reads who is asking (core/ratelimit.py client_ip: the connection's
+    address, or X-Forwarded-For's as far as TRUSTED_PROXY_HOPS says). Only ever hashed."""
+    return client_ip(request)
 
 
 def _error(code: str, text: str, status: int, **extra: Any) -> JsonResponse:
@@ -76,6 +71,11 @@ def json_endpoint(view: Callable[..., JsonResponse]) -> Callable[..., JsonRespon
             )
             response["Retry-After"] = str(limited.retry_after)
             return response
+        except card_testing.ProofRequired as required:
+            # 428: the page solves the challenge (checkout/static/checkout/proof.js) and sends the start again.
+            return _error("proof_required", message("proof_required", locale=locale), 428, challenge=required.challenge)
+        except card_testing.CardBlocked:
+            return _error("card_blocked", message("card_blocked", locale=locale), 429)
         except ApiError as error:
             return error.response()
         except PaymentDeclined as error:
@@ -221,9 +221,10 @@ def checkout_start(request: HttpRequest, slug: str) -> JsonResponse:
     newsroom = _newsroom(slug)
     data = json_body(request)
     locale = locale_pick(data.get("locale"), newsroom)
-    _limit("ip", client_ip(request))
+    source = _source(request)
+    card_testing.source_limit(newsroom=newsroom, ip=source)
     parsed = checkout_request_parse(data, newsroom=newsroom, own_origin=_own_origin(request))
-    _limit("email", f"{newsroom.id}:{parsed.email}")
+    card_testing.start_guard(newsroom=newsroom, ip=source, email=parsed.email, proof=data.get("proof"))
     outcome = services.contribution_start(newsroom=newsroom, request=parsed)
     return _answer(outcome, locale=locale)
 
@@ -234,7 +235,7 @@ def checkout_pay(request: HttpRequest, slug: str) -> JsonResponse:
     newsroom = _newsroom(slug)
     data = json_body(request)
     locale = locale_pick(data.get("locale"), newsroom)
-    _limit("pay", client_ip(request))
+    card_testing.pay_limit(newsroom=newsroom, ip=_source(request))
     contribution = _contribution(newsroom, data.get("request_key"), locale)
     outcome = services.contribution_pay(contribution=contribution)
     return _answer(outcome, locale=locale)
@@ -324,3 +325,9 @@ def checkout_js(request: HttpRequest) -> HttpResponse:
 @require_GET
 def authenticate_js(request: HttpRequest) -> HttpResponse:
     return script_response("checkout-authenticate-js")
+
+
+@require_GET
+def proof_js(request: HttpRequest) -> HttpResponse:
+    """The proof-of-work solver, from our own server: no third-party captcha sees who supports whom."""
+    return script_response("checkout-proof-js")

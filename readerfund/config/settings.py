@@ -161,6 +161,33 @@ TRUSTED_PROXY_HOPS = int(env("TRUSTED_PROXY_HOPS", "0"))
 # X-Real-IP): it overwrites what the client sent. Set only when every request comes through that CDN.
 CLIENT_IP_HEADER = env("CLIENT_IP_HEADER", "")
 
+
+# --- card-testing defence (readerfund/checkout/card_testing.py) ---------------------------------------
+def _rate(value: str) -> tuple[int, int]:
+    """ "20/600": 20 in a window of 600 seconds."""
+    count, _, seconds = value.partition("/")
+    return int(count), int(seconds or "3600")
+
+
+CHECKOUT_LIMIT_IP = _rate(env("CHECKOUT_LIMIT_IP", "20/600"))  # checkout starts per IP
+CHECKOUT_LIMIT_EMAIL = _rate(env("CHECKOUT_LIMIT_EMAIL", "8/3600"))  # starts per address and newsroom
+CHECKOUT_LIMIT_PAY_IP = _rate(env("CHECKOUT_LIMIT_PAY_IP", "60/600"))  # pay calls per IP
+# Per card fingerprint and newsroom: checkouts it is charged in, and its declines.
+CHECKOUT_LIMIT_CARD = _rate(env("CHECKOUT_LIMIT_CARD", "6/86400"))
+CHECKOUT_LIMIT_CARD_DECLINES = _rate(env("CHECKOUT_LIMIT_CARD_DECLINES", "3/86400"))
+# Declined confirmations one checkout (one client secret) may take before its intent is cancelled.
+CHECKOUT_LIMIT_INTENT_DECLINES = int(env("CHECKOUT_LIMIT_INTENT_DECLINES", "3"))
+# Past these, a start needs a proof of work: starts from one IP, starts at one newsroom.
+CHECKOUT_PROOF_AFTER_IP = _rate(env("CHECKOUT_PROOF_AFTER_IP", "3/600"))
+CHECKOUT_PROOF_AFTER_NEWSROOM = _rate(env("CHECKOUT_PROOF_AFTER_NEWSROOM", "60/600"))
+# The newsroom's circuit breaker: this many declines in the window, at this share of its charge attempts or
+# more, and every start there needs a proof of work until the window ends.
+CHECKOUT_BREAKER_DECLINES = _rate(env("CHECKOUT_BREAKER_DECLINES", "10/3600"))
+CHECKOUT_BREAKER_RATE = float(env("CHECKOUT_BREAKER_RATE", "0.25"))
+# The proof of work (ALTCHA): the largest number a browser may have to try, and how long a challenge lives.
+CHECKOUT_PROOF_DIFFICULTY = int(env("CHECKOUT_PROOF_DIFFICULTY", "50000"))
+CHECKOUT_PROOF_LIFETIME = int(env("CHECKOUT_PROOF_LIFETIME", "300"))
+
 # --- appeals -------------------------------------------------------------------------------------
 APPEALS_MAX_AGE = int(env("APPEALS_MAX_AGE", "60"))
 # Aggregate event counts are buffered in memory and written in batches at most this often.

@@ -63,24 +63,59 @@ def _client_key(address: str) -> str:
     return str(ip)
 
 
-def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int, now: datetime | None = None) -> None:
-    """Count one attempt; raise RateLimited when the window already holds `limit` attempts."""
-    now = now or timezone.now()
-    epoch = int(now.timestamp())
+def _window(now: datetime | None, window_seconds: int) -> tuple[int, int, datetime]:
+    epoch = int((now or timezone.now()).timestamp())
     start_epoch = epoch - epoch % window_seconds
-    window_start = datetime.fromtimestamp(start_epoch, tz=UTC)
+    return epoch, start_epoch, datetime.fromtimestamp(start_epoch, tz=UTC)
+
+
+def rate_limit_count(*, scope: str, key: str, window_seconds: int, now: datetime | None = None, add: int = 1) -> int:
+    """Add `add` attempts to the current window of `key` in `scope`; returns the window's count after it."""
+    _, _, window_start = _window(now, window_seconds)
     key_hash = lookup_hash(key, scope=f"ratelimit:{scope}")
     expires_at = window_start + timedelta(seconds=window_seconds)
     with transaction.atomic():
+        if add:
+            counter_add(
+                RateLimitWindow,
+                key={"key_hash": key_hash, "window_start": window_start},
+                increments={"count": add},
+                defaults={"expires_at": expires_at},
+            )
+        counts = RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).values_list(
+            "count", flat=True
+        )
+        return counts[0] if counts else 0
+
+
+def rate_limit_peek(*, scope: str, key: str, window_seconds: int, now: datetime | None = None) -> int:
+    """The current window's count, without counting anything."""
+    return rate_limit_count(scope=scope, key=key, window_seconds=window_seconds, now=now, add=0)
+
+
+def rate_limit_first(*, scope: str, key: str, keep_until: datetime) -> bool:
+    """True the first time `key` is seen in `scope`: a single-use mark (a proof of work's challenge, a decline
+    already counted), kept as a keyed hash like every window until `keep_until`. One row per key, not per
+    fixed window, so no window boundary forgets a mark early (a replay just after it would pass)."""
+    key_hash = lookup_hash(key, scope=f"ratelimit:{scope}")
+    with transaction.atomic():
         counter_add(
             RateLimitWindow,
-            key={"key_hash": key_hash, "window_start": window_start},
+            key={"key_hash": key_hash, "window_start": _MARK},
             increments={"count": 1},
-            defaults={"expires_at": expires_at},
+            defaults={"expires_at": keep_until},
         )
-        count = RateLimitWindow.objects.filter(key_hash=key_hash, window_start=window_start).values_list(
-            "count", flat=True
-        )[0]
+        count = RateLimitWindow.objects.filter(key_hash=key_hash, window_start=_MARK).values_list("count", flat=True)[0]
+    return count == 1
+
+
+_MARK = datetime(2000, 1, 1, tzinfo=UTC)  # the window_start of single-use marks
+
+
+def rate_limit_hit(*, scope: str, key: str, limit: int, window_seconds: int, now: datetime | None = None) -> None:
+    """Count one attempt; raise RateLimited when the window already holds `limit` attempts."""
+    epoch, start_epoch, _ = _window(now, window_seconds)
+    count = rate_limit_count(scope=scope, key=key, window_seconds=window_seconds, now=now)
     if count > limit:
         raise RateLimited(retry_after=max(1, start_epoch + window_seconds - epoch))
 

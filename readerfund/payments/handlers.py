@@ -19,6 +19,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from readerfund.checkout import card_testing
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway, ledger
 from readerfund.payments.accounts import account_for
@@ -40,6 +41,22 @@ def _payment_intent(newsroom: Newsroom, event: dict[str, Any]) -> bool:
     contribution = ledger.payment_intent_sync(newsroom=newsroom, intent_id=str(obj["id"]))
     # A renewal's intent is synced through its invoice, which returns nothing while the invoice is unpaid.
     return contribution is not None or bool(obj.get("invoice"))
+
+
+def _payment_failed(newsroom: Newsroom, event: dict[str, Any]) -> bool:
+    # A declined confirmation counts against the card, the newsroom and the checkout (card testing), counted
+    # once whether this event or our pay endpoint saw it first; then the ledger syncs as for any intent.
+    card_testing.decline_from_event(newsroom=newsroom, obj=_object(event))
+    return _payment_intent(newsroom, event)
+
+
+def _setup_failed(newsroom: Newsroom, event: dict[str, Any]) -> bool:
+    # Stripe's only word of a card declined while the page set it up (the reader's browser talked to Stripe,
+    # not to us). localstripe sends no such event; our pay endpoint counts what it sees of it there.
+    obj = _object(event)
+    card_testing.decline_from_event(newsroom=newsroom, obj=obj)
+    key = (obj.get("metadata") or {}).get(ledger.CHECKOUT_KEY) or ""
+    return bool(key) and Contribution.objects.filter(newsroom=newsroom, request_key=key).exists()
 
 
 def _ours(newsroom: Newsroom, subscription_id: Any) -> bool:
@@ -89,7 +106,8 @@ def _dispute(newsroom: Newsroom, event: dict[str, Any]) -> bool:
 
 HANDLERS: dict[str, Handler] = {
     "payment_intent.succeeded": _payment_intent,
-    "payment_intent.payment_failed": _payment_intent,
+    "payment_intent.payment_failed": _payment_failed,
+    "setup_intent.setup_failed": _setup_failed,
     "payment_intent.processing": _payment_intent,
     "payment_intent.canceled": _payment_intent,
     "invoice.paid": _invoice_paid,

@@ -187,6 +187,9 @@ class GatewayPaymentMethod:
     country: str  # issuing country of the card, or the IBAN's country
     last4: str
     customer: str
+    # The same card (or IBAN) gives the same fingerprint in every checkout at one account: what the
+    # card-testing limits count by. localstripe fills it as Stripe does (card.fingerprint).
+    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -197,6 +200,9 @@ class GatewaySetupIntent:
     payment_method: str
     customer: str = ""
     metadata: dict[str, str] = field(default_factory=dict)
+    # A declined confirmation: Stripe leaves the intent requires_payment_method with last_setup_error (its
+    # payment method named there); localstripe marks it canceled, the declined card still its payment_method.
+    declined: bool = False
 
 
 @dataclass(frozen=True)

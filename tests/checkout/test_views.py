@@ -11,7 +11,6 @@ import pytest
 from django.test import Client
 
 from readerfund.appeals.models import Variant
-from readerfund.checkout import views
 from readerfund.demo.processes import free_port
 from readerfund.payments.models import Contribution
 from tests.checkout import stripe_browser as browser
@@ -63,7 +62,11 @@ def test_page_preselects_the_appeals_choice_and_loads_only_stripe_js(
     assert len(config["request_key"]) >= 16
     assert config["options"]["EUR"]["monthly"]["minimum_label"] == "€2"
     html = response.content.decode()
-    assert re.findall(r'<script[^>]+src="([^"]+)"', html) == ["https://js.stripe.com/v3/", "/support/checkout.js"]
+    assert re.findall(r'<script[^>]+src="([^"]+)"', html) == [
+        "https://js.stripe.com/v3/",
+        "/support/proof.js",
+        "/support/checkout.js",
+    ]
     assert "<link" not in html and "@import" not in html and "fonts.googleapis" not in html
     assert '<label for="email">E-mail address</label>' in html
     assert 'aria-describedby="amount-hint amount-error"' in html and 'aria-live="polite"' in html
@@ -190,8 +193,8 @@ def test_a_busy_database_is_a_json_503_the_page_reads_out_not_an_html_500(
     assert error["code"] == "busy" and "дважды деньги не спишутся" in error["message"]
 
 
-def test_attempts_per_ip_are_limited(client: Client, demo_newsroom: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(views.LIMITS, "ip", (2, 600))
+def test_attempts_per_ip_are_limited(client: Client, demo_newsroom: Any, settings: Any) -> None:
+    settings.CHECKOUT_LIMIT_IP = (2, 600)
     for _ in range(2):
         _post(client, "/support/demo/start", _body(demo_newsroom, amount=1))
     response = _post(client, "/support/demo/start", _body(demo_newsroom, amount=1), **{"X-Readerfund-Locale": "ru"})
@@ -200,10 +203,8 @@ def test_attempts_per_ip_are_limited(client: Client, demo_newsroom: Any, monkeyp
     assert response.json()["error"]["message"].startswith("Слишком много попыток")
 
 
-def test_attempts_per_email_are_limited(
-    client: Client, demo_newsroom: Any, localstripe: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(views.LIMITS, "email", (2, 3600))
+def test_attempts_per_email_are_limited(client: Client, demo_newsroom: Any, localstripe: str, settings: Any) -> None:
+    settings.CHECKOUT_LIMIT_EMAIL = (2, 3600)
     statuses = [
         _post(client, "/support/demo/start", _body(demo_newsroom), REMOTE_ADDR=f"10.0.0.{n}").status_code
         for n in range(3)

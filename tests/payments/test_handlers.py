@@ -30,6 +30,7 @@ def test_every_event_type_the_ledger_needs_has_a_handler() -> None:
         "payment_intent.payment_failed",
         "payment_intent.processing",
         "payment_intent.canceled",
+        "setup_intent.setup_failed",
         "invoice.paid",
         "invoice.payment_succeeded",
         "invoice.payment_failed",

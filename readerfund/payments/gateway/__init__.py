@@ -29,6 +29,7 @@ from readerfund.payments.gateway.customers import (
     payment_method_attach,
     payment_method_detach,
     payment_method_get,
+    setup_intent_cancel,
     setup_intent_create,
     setup_intent_get,
 )
@@ -139,6 +140,7 @@ __all__ = [
     "refund_create",
     "refund_get",
     "refunds_page",
+    "setup_intent_cancel",
     "setup_intent_create",
     "setup_intent_get",
     "subscription_cancel",

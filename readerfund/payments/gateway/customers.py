@@ -28,6 +28,7 @@ def payment_method_get(*, payment_method_id: str) -> GatewayPaymentMethod:
         country=(details.get("country") or "").upper(),
         last4=details.get("last4") or "",
         customer=object_id(raw.get("customer")),
+        fingerprint=str(details.get("fingerprint") or ""),
     )
 
 
@@ -69,13 +70,18 @@ def customer_default_payment_method_set(*, customer_id: str, payment_method_id: 
 
 
 def _setup_intent_from(raw: dict[str, Any]) -> GatewaySetupIntent:
+    error = raw.get("last_setup_error") or {}
+    status = raw.get("status") or ""
+    payment_method = object_id(raw.get("payment_method")) or object_id(error.get("payment_method"))
+    declined = error.get("type") == "card_error" or (status == "canceled" and bool(payment_method))
     return GatewaySetupIntent(
         id=raw["id"],
-        status=raw.get("status") or "",
+        status=status,
         client_secret=raw.get("client_secret") or "",
-        payment_method=object_id(raw.get("payment_method")),
+        payment_method=payment_method,
         customer=object_id(raw.get("customer")),
         metadata=dict(raw.get("metadata") or {}),
+        declined=declined,
     )
 
 
@@ -95,6 +101,14 @@ def setup_intent_create(
 def setup_intent_get(*, setup_intent_id: str) -> GatewaySetupIntent:
     with provider_errors():
         return _setup_intent_from(raw_dict(stripe_client().v1.setup_intents.retrieve(setup_intent_id)))
+
+
+def setup_intent_cancel(*, setup_intent_id: str, idempotency_key: str) -> GatewaySetupIntent:
+    """Cancel a set-up: its client secret can confirm no card any more (on Stripe; localstripe still
+    accepts a confirmation of a cancelled SetupIntent, so our own record refuses the checkout too)."""
+    with provider_errors():
+        raw = raw_dict(stripe_client().v1.setup_intents.cancel(setup_intent_id, options=write_options(idempotency_key)))
+    return _setup_intent_from(raw)
 
 
 def customer_default_payment_method_get(*, customer_id: str) -> str:
