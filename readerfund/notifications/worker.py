@@ -29,6 +29,8 @@ PERIODIC_JOBS = (
     "readerfund.supporters.session.supporter_sessions_prune",
     # Claims each newsroom's day on its row, so it runs once a day however many workers scan.
     "readerfund.payments.retention.supporters_lapsed_purge_due",
+    # Our own retries of failed renewals (payments/dunning.py), for newsrooms not on Stripe's Smart Retries.
+    "readerfund.payments.dunning.renewal_retries_due",
 )
 
 

@@ -12,6 +12,11 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
 from readerfund.payments.ledger.matching import contribution_for_subscription, contribution_for_subscription_id
 from readerfund.payments.ledger.records import failure_reason, payment_record, when
+from readerfund.payments.ledger.renewal_failures import (
+    renewal_failure_open,
+    renewal_failure_recovered,
+    renewal_failures_close,
+)
 from readerfund.payments.ledger.status import contribution_status_apply
 from readerfund.payments.models import Contribution, Payment
 from readerfund.payments.notices import renewal_action_notify
@@ -54,7 +59,7 @@ def _invoice_payment_facts(
 
 
 def _invoice_payment_record(*, contribution: Contribution, invoice: GatewayInvoice, facts: _InvoicePayment) -> Payment:
-    return payment_record(
+    payment = payment_record(
         contribution=contribution,
         provider_payment_id=invoice.payment_intent or invoice.id,
         amount=invoice.amount_paid,
@@ -64,6 +69,14 @@ def _invoice_payment_record(*, contribution: Contribution, invoice: GatewayInvoi
         recovered=facts.recovered,
         paid_at=facts.paid_at,
     )
+    if payment.recovered:
+        renewal_failure_recovered(contribution=contribution, invoice=invoice, paid_at=payment.paid_at)
+    return payment
+
+
+def _ended_close(was: str, contribution: Contribution) -> None:
+    if was != Status.CANCELED and contribution.status == Status.CANCELED:
+        renewal_failures_close(contribution=contribution)
 
 
 def _subscription_signal(subscription: GatewaySubscription) -> Signal | None:
@@ -110,8 +123,10 @@ def contribution_apply_subscription(*, contribution: Contribution, subscription:
         if invoice is not None and facts is not None:
             _invoice_payment_record(contribution=contribution, invoice=invoice, facts=facts)
         if signal is not None:
+            was = contribution.status
             reason = failure_reason(subscription.payment_intent) or signal.value
             contribution = contribution_status_apply(contribution_id=contribution.id, signal=signal, reason=reason)
+            _ended_close(was, contribution)
         else:
             contribution.refresh_from_db()
     if signal == Signal.DECLINED and subscription.status == "incomplete":
@@ -128,7 +143,11 @@ def subscription_sync(*, newsroom: Newsroom, subscription_id: str) -> Contributi
         contribution = contribution_for_subscription_id(newsroom=newsroom, subscription_id=subscription_id)
         if contribution is None:
             return None
-        return contribution_status_apply(contribution_id=contribution.id, signal=Signal.SUBSCRIPTION_ENDED)
+        with transaction.atomic():
+            was = contribution.status
+            contribution = contribution_status_apply(contribution_id=contribution.id, signal=Signal.SUBSCRIPTION_ENDED)
+            _ended_close(was, contribution)
+        return contribution
     contribution = contribution_for_subscription(newsroom=newsroom, subscription=subscription)
     if contribution is None:
         return None
@@ -191,6 +210,9 @@ def invoice_sync(
             contribution = contribution_status_apply(contribution_id=contribution.id, signal=signal, reason=reason)
             if signal == Signal.RENEWAL_NEEDS_ACTION and contribution.status == Status.PAST_DUE:
                 renewal_action_notify(contribution=contribution, invoice_id=invoice.id)
+            if signal == Signal.INVOICE_FAILED and contribution.status == Status.PAST_DUE:
+                # A renewal's charge failed (a first payment's failure makes the contribution failed instead).
+                renewal_failure_open(contribution=contribution, invoice=invoice)
     if contribution.status == Status.FAILED and subscription is not None and subscription.status == "incomplete":
         _unpaid_subscription_cancel(contribution, subscription.id)
     return payment
