@@ -31,6 +31,8 @@ PERIODIC_JOBS = (
     "readerfund.payments.retention.supporters_lapsed_purge_due",
     # Our own retries of failed renewals (payments/dunning.py), for newsrooms not on Stripe's Smart Retries.
     "readerfund.payments.dunning.renewal_retries_due",
+    # Cards about to expire, read from Stripe once a day per newsroom (payments/card_expiry.py).
+    "readerfund.payments.card_expiry.cards_expiring_notify_due",
 )
 
 

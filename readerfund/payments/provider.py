@@ -187,6 +187,8 @@ class GatewayPaymentMethod:
     country: str  # issuing country of the card, or the IBAN's country
     last4: str
     customer: str
+    exp_month: int = 0  # a card's expiry as the provider reports it today (0: not a card)
+    exp_year: int = 0
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ def payment_method_get(*, payment_method_id: str) -> GatewayPaymentMethod:
         country=(details.get("country") or "").upper(),
         last4=details.get("last4") or "",
         customer=object_id(raw.get("customer")),
+        exp_month=int(details.get("exp_month") or 0) if kind == "card" else 0,
+        exp_year=int(details.get("exp_year") or 0) if kind == "card" else 0,
     )
 
 
