@@ -32,7 +32,7 @@ from django.utils import timezone
 from readerfund.payments import gateway, ledger
 from readerfund.payments.accounts import account_for
 from readerfund.payments.ledger.renewal_failures import retry_days
-from readerfund.payments.models import RenewalFailure
+from readerfund.payments.models import Contribution, RenewalFailure
 from readerfund.payments.provider import GatewayError, GatewayNotFound, PaymentDeclined
 from readerfund.payments.retry_schedule import retry_plan
 
@@ -100,7 +100,10 @@ def _plan_cancel(failure: RenewalFailure) -> None:
 def _retry_pay(failure: RenewalFailure, now: datetime) -> bool:
     """Retry n+1; returns whether the plan is now to be canceled."""
     invoice = gateway.invoice_get(invoice_id=failure.provider_invoice_id)
-    if not invoice.paid and invoice.status == "open":
+    # Only a running plan is charged: not one the supporter canceled or paused in the meantime. (Active as well
+    # as past due: localstripe leaves a subscription active after a declined renewal, where Stripe's is past due.)
+    running = failure.contribution.status in (Contribution.Status.PAST_DUE, Contribution.Status.ACTIVE)
+    if running and not invoice.paid and invoice.status == "open":
         try:
             gateway.invoice_pay(
                 invoice_id=invoice.id, idempotency_key=f"{failure.request_key}:retry-{failure.retries_made + 1}"
@@ -112,8 +115,8 @@ def _retry_pay(failure: RenewalFailure, now: datetime) -> bool:
     if failure.status != Status.OPEN:
         return False  # paid (a recovery) or closed by the sync
     invoice = gateway.invoice_get(invoice_id=invoice.id)
-    if invoice.status != "open":
-        # Voided or marked uncollectible by the newsroom at Stripe: nothing left for us to collect.
+    if invoice.status != "open" or not running:
+        # Voided or marked uncollectible at Stripe, or the plan is no longer past due: nothing for us to collect.
         RenewalFailure.objects.filter(id=failure.id, status=Status.OPEN).update(
             status=Status.CLOSED, next_retry_at=None, retry_claimed_until=None, closed_at=timezone.now()
         )

@@ -35,8 +35,9 @@ def retry_plan(
 
 
 def days_between(start: datetime, end: datetime) -> int:
-    """Whole days a recovery took (0 on the day of the failure), never negative."""
-    return max(0, (end.date() - start.date()).days)
+    """Whole days (of 24 hours) a recovery took, never negative: a payment on the third retry, three days
+    after the failure, took 3, whatever the hour of either."""
+    return max(0, (end - start).days)
 
 
 def card_stops_on(*, exp_month: int, exp_year: int) -> date | None:

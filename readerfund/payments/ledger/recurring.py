@@ -12,11 +12,7 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
 from readerfund.payments.ledger.matching import contribution_for_subscription, contribution_for_subscription_id
 from readerfund.payments.ledger.records import failure_reason, payment_record, when
-from readerfund.payments.ledger.renewal_failures import (
-    renewal_failure_open,
-    renewal_failure_recovered,
-    renewal_failures_close,
-)
+from readerfund.payments.ledger.renewal_failures import renewal_failure_open, renewal_failure_recovered
 from readerfund.payments.ledger.status import contribution_status_apply
 from readerfund.payments.models import Contribution, Payment
 from readerfund.payments.notices import renewal_action_notify
@@ -74,11 +70,6 @@ def _invoice_payment_record(*, contribution: Contribution, invoice: GatewayInvoi
     return payment
 
 
-def _ended_close(was: str, contribution: Contribution) -> None:
-    if was != Status.CANCELED and contribution.status == Status.CANCELED:
-        renewal_failures_close(contribution=contribution)
-
-
 def _subscription_signal(subscription: GatewaySubscription) -> Signal | None:
     intent = subscription.payment_intent
     return subscription_signal(
@@ -123,10 +114,8 @@ def contribution_apply_subscription(*, contribution: Contribution, subscription:
         if invoice is not None and facts is not None:
             _invoice_payment_record(contribution=contribution, invoice=invoice, facts=facts)
         if signal is not None:
-            was = contribution.status
             reason = failure_reason(subscription.payment_intent) or signal.value
             contribution = contribution_status_apply(contribution_id=contribution.id, signal=signal, reason=reason)
-            _ended_close(was, contribution)
         else:
             contribution.refresh_from_db()
     if signal == Signal.DECLINED and subscription.status == "incomplete":
@@ -143,11 +132,7 @@ def subscription_sync(*, newsroom: Newsroom, subscription_id: str) -> Contributi
         contribution = contribution_for_subscription_id(newsroom=newsroom, subscription_id=subscription_id)
         if contribution is None:
             return None
-        with transaction.atomic():
-            was = contribution.status
-            contribution = contribution_status_apply(contribution_id=contribution.id, signal=Signal.SUBSCRIPTION_ENDED)
-            _ended_close(was, contribution)
-        return contribution
+        return contribution_status_apply(contribution_id=contribution.id, signal=Signal.SUBSCRIPTION_ENDED)
     contribution = contribution_for_subscription(newsroom=newsroom, subscription=subscription)
     if contribution is None:
         return None

@@ -5,8 +5,9 @@ replayed or duplicated event finds the row and changes nothing:
 - the first failure of a renewal invoice opens the record, schedules our first retry (unless the newsroom
   uses Stripe's Smart Retries) and e-mails the supporter a link to replace the card, once per invoice;
 - a payment of that invoice afterwards makes it recovered, with the amount and the days it took;
-- the plan ending while it is open closes it: after the last retry with a polite e-mail, otherwise (the
-  supporter canceled) quietly, since the supporter's own cancel has its confirmation.
+- the plan ending while it is open closes it (the status writer calls it on every move to canceled): after
+  the last retry with a polite e-mail, otherwise (the supporter canceled) quietly, since the supporter's
+  own cancel has its confirmation.
 
 The worker's retries, which call the provider, are in payments/dunning.py.
 """
@@ -94,8 +95,10 @@ def renewal_failure_recovered(
 
 
 def _canceled_by_supporter(contribution: Contribution) -> bool:
+    # Pending too: the supporter's cancel writes the status before it marks its change done.
     return contribution.changes.filter(
-        kind=ContributionChange.Kind.CANCEL, status=ContributionChange.Status.DONE
+        kind=ContributionChange.Kind.CANCEL,
+        status__in=[ContributionChange.Status.PENDING, ContributionChange.Status.DONE],
     ).exists()
 
 
