@@ -8,8 +8,8 @@ the supporter's own address only. Once the renewal is paid, or the plan has ende
 
 Not signed in: the card page's path is remembered in a short signed cookie (path /account/) and the reader
 is sent to the sign-in page; the sign-in then lands on the card page (supporters/views.py `_signed_in`).
-Only a card page of the newsroom signed in to is ever a destination, and that page shows only the signed-in
-supporter's own contribution (anyone else's id is a 404).
+Only the card page of a contribution of the supporter who signs in is ever a destination (and that page
+would show anyone else's id as a 404 anyway).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET
 
 from readerfund.checkout.validation import locale_pick
 from readerfund.newsrooms.models import Newsroom
-from readerfund.payments.models import Contribution, RenewalFailure
+from readerfund.payments.models import Contribution, RenewalFailure, Supporter
 from readerfund.payments.notices import renewal_card_read
 from readerfund.supporters.email_links_copy import link_copy
 from readerfund.supporters.session import COOKIE_PATH, supporter_current
@@ -85,9 +85,10 @@ def signin_next_set(response: HttpResponseBase, path: str) -> None:
     )
 
 
-def signin_next_pop(request: HttpRequest, response: HttpResponseBase, *, newsroom: Newsroom) -> str:
-    """The card page remembered before the sign-in, if it is one of this newsroom's; "" otherwise. The
-    cookie is deleted either way."""
+def signin_next_pop(request: HttpRequest, response: HttpResponseBase, *, supporter: Supporter) -> str:
+    """The card page remembered before the sign-in, if it is of one of this supporter's own contributions;
+    "" otherwise (someone else's link opened in this browser leads to their own page). The cookie is
+    deleted either way."""
     raw = request.get_signed_cookie(NEXT_COOKIE, default="", salt=_NEXT_SALT, max_age=NEXT_SECONDS)
     if NEXT_COOKIE in request.COOKIES:
         response.delete_cookie(NEXT_COOKIE, path=COOKIE_PATH, samesite="Lax")
@@ -98,7 +99,9 @@ def signin_next_pop(request: HttpRequest, response: HttpResponseBase, *, newsroo
         match = resolve(path)
     except Resolver404:
         return ""
-    if match.url_name != "supporters-card" or match.kwargs.get("slug") != newsroom.slug:
+    if match.url_name != "supporters-card" or match.kwargs.get("slug") != supporter.newsroom.slug:
+        return ""
+    if not Contribution.objects.filter(id=int(match.kwargs["contribution_id"]), supporter=supporter).exists():
         return ""
     return path
 

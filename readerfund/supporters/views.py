@@ -88,7 +88,7 @@ def _signed_in(request: HttpRequest, newsroom: Newsroom, supporter: Supporter, l
     rotate_token(request)
     response = HttpResponseRedirect(_home_url(newsroom, locale), status=303)
     # A failed renewal's link sent the reader here on the way to a card page (supporters/renewal_link.py).
-    card_path = signin_next_pop(request, response, newsroom=newsroom)
+    card_path = signin_next_pop(request, response, supporter=supporter)
     if card_path:
         response["Location"] = card_path + "?" + urlencode({"locale": locale})
     supporter_session_start(response=response, supporter=supporter)
