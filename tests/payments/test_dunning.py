@@ -327,11 +327,16 @@ def test_two_workers_scanning_at_once_retry_once(localstripe: str, demo_newsroom
     start = threading.Barrier(2)
     results: list[int] = []
 
+    account = gateway.account_current()
+    errors: list[BaseException] = []
+
     def scan() -> None:
         start.wait()
         try:
-            with gateway.account_use(gateway.account_current()):
+            with gateway.account_use(account):
                 results.append(dunning.renewal_retries_due(now=_at(failure, 3)))
+        except BaseException as error:  # reported below: a thread's exception would be lost
+            errors.append(error)
         finally:
             connection.close()
 
@@ -340,6 +345,7 @@ def test_two_workers_scanning_at_once_retry_once(localstripe: str, demo_newsroom
         thread.start()
     for thread in threads:
         thread.join(30)
+    assert errors == []
     assert sorted(results) == [0, 1]
     assert calls == [f"{failure.request_key}:retry-1"]
     assert RenewalFailure.objects.get().retries_made == 1
