@@ -205,6 +205,15 @@ STRIPE_API_BASE = env("STRIPE_API_BASE", "")
 # the event's copy of a dispute (it has no disputes API). On by default wherever STRIPE_API_BASE is set.
 STRIPE_EMULATOR = env_bool("STRIPE_EMULATOR", bool(STRIPE_API_BASE))
 STRIPE_JS_URL = env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# Our own retries of a failed renewal, in days after its first failure (payments/dunning.py), for newsrooms
+# that do not use Stripe's Smart Retries; the plan is canceled after the last. Increasing whole days.
+RENEWAL_RETRY_DAYS = tuple(int(day) for day in env_list("RENEWAL_RETRY_DAYS", "3,5,7"))
+if not RENEWAL_RETRY_DAYS or any(b <= a for a, b in zip((0, *RENEWAL_RETRY_DAYS), RENEWAL_RETRY_DAYS, strict=False)):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("RENEWAL_RETRY_DAYS must be increasing whole days after the failure, e.g. 3,5,7.")
+# A supporter whose card (as Stripe reports it that day) expires within this many days is told once.
+CARD_EXPIRY_NOTICE_DAYS = int(env("CARD_EXPIRY_NOTICE_DAYS", "31"))
 
 # --- e-mail --------------------------------------------------------------------------------------
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -60,6 +60,17 @@ class Newsroom(models.Model):
     )
     # When the worker's daily purge last ran for this newsroom: it claims the day by writing it.
     retention_purged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Failed renewals: Stripe's Smart Retries (set in the Stripe dashboard; we then only follow its webhooks),
+    # or our own schedule (RENEWAL_RETRY_DAYS) run by the worker. payments/dunning.py.
+    stripe_smart_retries = models.BooleanField(
+        default=False,
+        help_text=_(
+            "Stripe retries failed renewals (Smart Retries, set in Stripe's dashboard). Off: readerfund retries "
+            "them itself on the days of RENEWAL_RETRY_DAYS and cancels the plan after the last."
+        ),
+    )
+    # When the worker's daily look for cards about to expire last ran for this newsroom (claimed like the purge).
+    cards_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -378,3 +378,47 @@ class EmailLinkUse(models.Model):
 
     def __str__(self) -> str:
         return f"link used {self.used_at:%Y-%m-%d}"
+
+
+class RenewalFailure(models.Model):
+    """A renewal invoice whose payment failed, from its first failure until it is paid or the plan ends.
+
+    One per invoice. Under our own retry schedule (payments/dunning.py) the worker pays the invoice again
+    on the days of RENEWAL_RETRY_DAYS; `retries_made` is committed with a lease before each call, so a
+    worker killed mid-schedule repeats at most the call in flight, with the same idempotency key. A payment
+    after the failure is a recovery: its amount and the days it took stay here for the dashboard to sum per
+    month (`recovered_at`) and currency. Nothing here names the supporter."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")  # unpaid; retries (ours or Stripe's) may still pay it
+        RECOVERED = "recovered", _("Recovered")  # paid after the failure
+        CANCELED = "canceled", _("Canceled")  # the plan ended unpaid after the last retry
+        CLOSED = "closed", _("Closed")  # ended otherwise (the supporter canceled, the invoice was voided)
+
+    newsroom = models.ForeignKey(Newsroom, on_delete=models.CASCADE, related_name="renewal_failures")
+    contribution = models.ForeignKey(Contribution, on_delete=models.CASCADE, related_name="renewal_failures")
+    provider_invoice_id = models.CharField(max_length=64)
+    # Scopes this failure's idempotency keys (`<request_key>:retry-<n>`, `:cancel`): random, never repeats.
+    request_key = models.CharField(max_length=64, unique=True, default=request_key_new)
+    amount = models.PositiveIntegerField(help_text=_("The invoice's amount due, minor units."))
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    first_failed_at = models.DateTimeField()
+    # Our own retries made so far; the next one is due at next_retry_at (None: Stripe retries, or none is left).
+    retries_made = models.PositiveSmallIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    # The worker that claimed the due retry holds it until then; a dead worker's claim runs out.
+    retry_claimed_until = models.DateTimeField(null=True, blank=True)
+    recovered_amount = models.PositiveIntegerField(default=0)
+    recovered_at = models.DateTimeField(null=True, blank=True)
+    days_to_recover = models.PositiveSmallIntegerField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["newsroom", "provider_invoice_id"], name="renewal_failure_unique_invoice")
+        ]
+        indexes = [models.Index(fields=["status", "next_retry_at"], name="renewal_failure_due")]
+
+    def __str__(self) -> str:
+        return f"renewal failure {Money(self.amount, self.currency)} {self.status}"

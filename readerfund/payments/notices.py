@@ -1,5 +1,6 @@
-"""E-mails the ledger sends a supporter about their own money: a renewal that waits for 3-D Secure, and a
-direct debit that failed after the checkout had already thanked them.
+"""E-mails the ledger sends a supporter about their own money: a renewal that waits for 3-D Secure, a
+direct debit that failed after the checkout had already thanked them, a renewal that failed (with a link to
+replace the card), the plan ended after the last retry, and a card about to expire.
 
 Neutral like the receipt (payments/receipts.py): the subject names no outlet. The renewal's link is signed
 and single-purpose: it opens a page of ours that completes that one invoice's authentication.
@@ -16,9 +17,10 @@ from django.urls import reverse
 from readerfund.core.dates import date_long
 from readerfund.core.money import Money
 from readerfund.notifications.services import email_queue
-from readerfund.payments.models import Contribution
+from readerfund.payments.models import Contribution, RenewalFailure
 
 _SALT = "readerfund.payments.renewal-action"
+_CARD_SALT = "readerfund.payments.renewal-card"
 # A renewal waiting for authentication is retried by Stripe for about a week; the link lives as long.
 RENEWAL_ACTION_MAX_AGE = 14 * 24 * 3600
 
@@ -115,4 +117,70 @@ def plan_changed_notify(*, contribution: Contribution, kind: str, change_key: st
         cancels_at=date_long(contribution.cancels_at, locale) if contribution.cancels_at else "",
         canceled=contribution.status == Contribution.Status.CANCELED,
         last4=last4,
+    )
+
+
+# --- failed renewals (payments/ledger/renewal_failures.py, payments/dunning.py) --------------------------
+
+# A failed renewal's retries span a week (RENEWAL_RETRY_DAYS); the card link outlives them a little.
+RENEWAL_CARD_MAX_AGE = 21 * 24 * 3600
+
+
+def renewal_card_token(*, contribution: Contribution, invoice_id: str) -> str:
+    """Signed over the contribution's random request key and the failed invoice: it opens the way to that
+    contribution's card page and nothing else (supporters/renewal_link.py), and never signs anyone in."""
+    return signing.dumps({"c": contribution.request_key, "i": invoice_id}, salt=_CARD_SALT, compress=True)
+
+
+def renewal_card_read(token: str) -> tuple[str, str] | str:
+    """(request key, invoice id) from a valid token; else "expired" or "invalid"."""
+    try:
+        data = signing.loads(token, salt=_CARD_SALT, max_age=RENEWAL_CARD_MAX_AGE)
+    except signing.SignatureExpired:
+        return "expired"
+    except signing.BadSignature:
+        return "invalid"
+    if not isinstance(data, dict) or not isinstance(data.get("c"), str) or not isinstance(data.get("i"), str):
+        return "invalid"
+    return data["c"], data["i"]
+
+
+def renewal_failed_notify(*, contribution: Contribution, failure: RenewalFailure) -> bool:
+    """Queue, once per failed invoice, the e-mail saying the renewal did not go through, when it is tried
+    again (our own schedule) and where to replace the card. Call inside the ledger's transaction."""
+    token = renewal_card_token(contribution=contribution, invoice_id=failure.provider_invoice_id)
+    url = settings.SITE_URL + reverse("supporters-renewal-card", args=[contribution.newsroom.slug, token])
+    retry_on = date_long(failure.next_retry_at.date(), contribution.locale) if failure.next_retry_at else ""
+    return _supporter_mail(
+        contribution=contribution,
+        template="renewal_failed",
+        message_key=f"renewal-failed-{failure.request_key}",
+        url=url,
+        retry_on=retry_on,
+    )
+
+
+def renewal_ended_notify(*, contribution: Contribution, failure: RenewalFailure) -> bool:
+    """Queue, once per plan, the polite e-mail saying the plan has ended after the renewal could not be
+    paid, that nothing more will be charged, and how to start again."""
+    return _supporter_mail(
+        contribution=contribution,
+        template="renewal_ended",
+        message_key=f"renewal-ended-{contribution.request_key}",
+        url=checkout_again_url(contribution=contribution),
+    )
+
+
+def card_expiring_notify(
+    *, contribution: Contribution, card_id: str, exp_month: int, exp_year: int, last4: str, manage_url: str
+) -> bool:
+    """Queue, once per card and expiry, the notice that the plan's card expires soon (read from Stripe that
+    day: a card updater may have replaced it, and then the new card's expiry counts, or none)."""
+    return _supporter_mail(
+        contribution=contribution,
+        template="card_expiring",
+        message_key=f"card-expiring-{card_id}-{exp_year:04d}{exp_month:02d}",
+        url=manage_url,
+        last4=last4,
+        expiry=f"{exp_month:02d}/{exp_year % 100:02d}",
     )

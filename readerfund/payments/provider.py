@@ -190,6 +190,8 @@ class GatewayPaymentMethod:
     # The same card (or IBAN) gives the same fingerprint in every checkout at one account: what the
     # card-testing limits count by. localstripe fills it as Stripe does (card.fingerprint).
     fingerprint: str = ""
+    exp_month: int = 0  # a card's expiry as the provider reports it today (0: not a card)
+    exp_year: int = 0
 
 
 @dataclass(frozen=True)

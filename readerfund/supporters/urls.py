@@ -2,6 +2,7 @@ from django.urls import URLPattern, URLResolver, path
 
 from readerfund.supporters import documents, page, views
 from readerfund.supporters.email_links import email_link
+from readerfund.supporters.renewal_link import renewal_card_link
 
 CONTRIBUTION = "account/<slug:slug>/contribution/<int:contribution_id>"
 
@@ -28,4 +29,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("account/<slug:slug>/erased/", documents.erased, name="supporters-erased"),
     # Pause and cancel links from the e-mails, without signing in (supporters/email_links.py).
     path("account/<slug:slug>/email/<str:token>/", email_link, name="supporters-email-link"),
+    # A failed renewal's e-mail: the way to the card page, through the sign-in (supporters/renewal_link.py).
+    path("account/<slug:slug>/renewal/<str:token>/", renewal_card_link, name="supporters-renewal-card"),
 ]

@@ -25,6 +25,7 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Supporter
 from readerfund.supporters import signin
 from readerfund.supporters.copy import page_copy
+from readerfund.supporters.renewal_link import signin_next_pop
 from readerfund.supporters.session import (
     supporter_current,
     supporter_session_end,
@@ -86,6 +87,10 @@ def _signed_in(request: HttpRequest, newsroom: Newsroom, supporter: Supporter, l
     # must not sign the supporter's own forms (pause, cancel, erase) afterwards.
     rotate_token(request)
     response = HttpResponseRedirect(_home_url(newsroom, locale), status=303)
+    # A failed renewal's link sent the reader here on the way to a card page (supporters/renewal_link.py).
+    card_path = signin_next_pop(request, response, supporter=supporter)
+    if card_path:
+        response["Location"] = card_path + "?" + urlencode({"locale": locale})
     supporter_session_start(response=response, supporter=supporter)
     return _no_store(response)
 

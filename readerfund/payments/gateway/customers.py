@@ -29,6 +29,8 @@ def payment_method_get(*, payment_method_id: str) -> GatewayPaymentMethod:
         last4=details.get("last4") or "",
         customer=object_id(raw.get("customer")),
         fingerprint=str(details.get("fingerprint") or ""),
+        exp_month=int(details.get("exp_month") or 0) if kind == "card" else 0,
+        exp_year=int(details.get("exp_year") or 0) if kind == "card" else 0,
     )
 
 

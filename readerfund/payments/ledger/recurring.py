@@ -12,6 +12,7 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
 from readerfund.payments.ledger.matching import contribution_for_subscription, contribution_for_subscription_id
 from readerfund.payments.ledger.records import failure_reason, payment_record, when
+from readerfund.payments.ledger.renewal_failures import renewal_failure_open, renewal_failure_recovered
 from readerfund.payments.ledger.status import contribution_status_apply
 from readerfund.payments.models import Contribution, Payment
 from readerfund.payments.notices import renewal_action_notify
@@ -54,7 +55,7 @@ def _invoice_payment_facts(
 
 
 def _invoice_payment_record(*, contribution: Contribution, invoice: GatewayInvoice, facts: _InvoicePayment) -> Payment:
-    return payment_record(
+    payment = payment_record(
         contribution=contribution,
         provider_payment_id=invoice.payment_intent or invoice.id,
         amount=invoice.amount_paid,
@@ -64,6 +65,9 @@ def _invoice_payment_record(*, contribution: Contribution, invoice: GatewayInvoi
         recovered=facts.recovered,
         paid_at=facts.paid_at,
     )
+    if payment.recovered:
+        renewal_failure_recovered(contribution=contribution, invoice=invoice, paid_at=payment.paid_at)
+    return payment
 
 
 def _subscription_signal(subscription: GatewaySubscription) -> Signal | None:
@@ -191,6 +195,9 @@ def invoice_sync(
             contribution = contribution_status_apply(contribution_id=contribution.id, signal=signal, reason=reason)
             if signal == Signal.RENEWAL_NEEDS_ACTION and contribution.status == Status.PAST_DUE:
                 renewal_action_notify(contribution=contribution, invoice_id=invoice.id)
+            if signal == Signal.INVOICE_FAILED and contribution.status == Status.PAST_DUE:
+                # A renewal's charge failed (a first payment's failure makes the contribution failed instead).
+                renewal_failure_open(contribution=contribution, invoice=invoice)
     if contribution.status == Status.FAILED and subscription is not None and subscription.status == "incomplete":
         _unpaid_subscription_cancel(contribution, subscription.id)
     return payment

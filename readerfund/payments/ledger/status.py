@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from readerfund.payments.conversions import conversion_count
+from readerfund.payments.ledger.renewal_failures import renewal_failures_close
 from readerfund.payments.models import Contribution
 from readerfund.payments.notices import payment_failed_notify
 from readerfund.payments.transitions import Signal, status_next
@@ -36,6 +37,9 @@ def contribution_status_apply(*, contribution_id: int, signal: Signal, reason: s
                 contribution.paused_until = None
                 fields.append("paused_until")
             contribution.save(update_fields=fields)
+        if new == Status.CANCELED:
+            # A plan that ends with a failed renewal open: no retry of ours may charge it after this.
+            renewal_failures_close(contribution=contribution)
         if (was, new, contribution.payment_method_type) == (Status.PENDING, Status.FAILED, "sepa_debit"):
             # A direct debit fails days after the reader left: the thank-you page said we would write.
             payment_failed_notify(contribution=contribution)
