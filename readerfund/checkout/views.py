@@ -44,7 +44,6 @@ from readerfund.payments.provider import GatewayError, GatewayUnavailable, Payme
 logger = logging.getLogger(__name__)
 
 
-
 def _source(request: HttpRequest) -> str:
     """The one place the checkout reads who is asking (core/ratelimit.py client_ip: the connection's
     address, or X-Forwarded-For's as far as TRUSTED_PROXY_HOPS says). Only ever hashed."""

@@ -19,10 +19,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from readerfund.checkout import card_testing
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway, ledger
 from readerfund.payments.accounts import account_for
+from readerfund.payments.declines import decline_reported
 from readerfund.payments.models import Contribution, WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -44,9 +44,10 @@ def _payment_intent(newsroom: Newsroom, event: dict[str, Any]) -> bool:
 
 
 def _payment_failed(newsroom: Newsroom, event: dict[str, Any]) -> bool:
-    # A declined confirmation counts against the card, the newsroom and the checkout (card testing), counted
+    # A declined confirmation counts against the card, the newsroom and the checkout (card testing, which
+    # listens through payments/declines.py), counted
     # once whether this event or our pay endpoint saw it first; then the ledger syncs as for any intent.
-    card_testing.decline_from_event(newsroom=newsroom, obj=_object(event))
+    decline_reported(newsroom=newsroom, obj=_object(event))
     return _payment_intent(newsroom, event)
 
 
@@ -54,7 +55,7 @@ def _setup_failed(newsroom: Newsroom, event: dict[str, Any]) -> bool:
     # Stripe's only word of a card declined while the page set it up (the reader's browser talked to Stripe,
     # not to us). localstripe sends no such event; our pay endpoint counts what it sees of it there.
     obj = _object(event)
-    card_testing.decline_from_event(newsroom=newsroom, obj=obj)
+    decline_reported(newsroom=newsroom, obj=obj)
     key = (obj.get("metadata") or {}).get(ledger.CHECKOUT_KEY) or ""
     return bool(key) and Contribution.objects.filter(newsroom=newsroom, request_key=key).exists()
 
