@@ -74,7 +74,7 @@ FULL = Chaos(
     deliveries=2000,
     distinct=int(os.environ.get("CHAOS_DISTINCT", "500")),
     objects=int(os.environ.get("CHAOS_OBJECTS", "60")),
-    kill_after=(2, 40),
+    kill_after=(2, 25),
     drop_every=(4.0, 12.0),
     settle_seconds=900,
     workers=2,
@@ -385,7 +385,10 @@ def _run(chaos: Chaos, tmp_path: Path, smtp_server: Any, database: Database, see
     # Delivery: every genuine event got its 2xx, every forgery a 4xx, nothing a 500.
     assert report.undelivered == []
     assert report.genuine == chaos.deliveries
-    assert set(report.forged_answers) <= {400}, report.forged_answers
+    # A forgery that arrives as the connection drops meets the 503 before its signature is read (the
+    # newsroom, whose secret checks it, is looked up first); it is stored no more than the others.
+    refusals = {400, 503} if chaos.drop_every is not None and database.postgres else {400}
+    assert set(report.forged_answers) <= refusals and report.forged_answers[400], report.forged_answers
     assert not [s for s in report.answers if s >= 500 and s != 503], report.bodies_5xx
     if chaos.drop_every is None or not database.postgres:
         assert 503 not in report.answers, report.bodies_5xx
