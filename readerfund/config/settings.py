@@ -236,6 +236,11 @@ TASKS = {
 }
 # How often `readerfund worker` runs its periodic jobs: due reminders, lost e-mails, lost webhook events.
 WORKER_SCAN_SECONDS = float(env("WORKER_SCAN_SECONDS", "30"))
+# A webhook event whose processing has not finished this long after it was stored or enqueued lost its
+# task (a worker killed, a dropped connection): the scan enqueues it again. Longer than any live run.
+WEBHOOK_REQUEUE_AFTER_SECONDS = float(env("WEBHOOK_REQUEUE_AFTER_SECONDS", "300"))
+# A webhook event whose handler failed is tried again after this many seconds, doubled each time.
+WEBHOOK_RETRY_SECONDS = float(env("WEBHOOK_RETRY_SECONDS", "60"))
 
 # --- logging: never a reader's IP, user agent or address -----------------------------------------
 LOGGING = {

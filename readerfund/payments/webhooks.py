@@ -15,6 +15,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, JsonResponse
@@ -35,9 +36,6 @@ logger = logging.getLogger(__name__)
 
 # Stripe's events are usually a few KB; an invoice with many lines can reach a few hundred KB.
 MAX_EVENT_BYTES = 1024 * 1024
-# An event not processed this long after it was stored (or last enqueued) lost its task: the process
-# died between the commit and the enqueue, or a worker died running it. Longer than any live run.
-REQUEUE_AFTER_SECONDS = 300
 # A failed event is tried again after a backoff, this many times in all; then `readerfund reconcile`.
 MAX_ATTEMPTS = 6
 # What a client is told to wait when the database is busy (Stripe retries 5xx on its own schedule).
@@ -54,12 +52,18 @@ def webhook_event_enqueue(*, event_row_ids: list[int]) -> None:
 
 
 def _retry_backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(3600, 60 * 2 ** max(attempts - 1, 0)))
+    return timedelta(seconds=min(3600, settings.WEBHOOK_RETRY_SECONDS * 2 ** max(attempts - 1, 0)))
+
+
+def _requeue_after() -> timedelta:
+    """An event not processed this long after it was stored (or last enqueued) lost its task: the process
+    died between the commit and the enqueue, or a worker died running it. Longer than any live run."""
+    return timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER_SECONDS)
 
 
 def _task_waiting(task_id: str, *, now: datetime) -> bool:
     # Running for longer than any live run takes means its worker died holding it.
-    grace = timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    grace = _requeue_after()
     return task_pending(webhook_event_process_task, task_id, now=now, running_grace=grace)
 
 
@@ -71,7 +75,7 @@ def webhook_events_requeue(*, now: datetime | None = None) -> int:
     anyway (a processed event is not processed again, and every sync is idempotent).
     """
     now = now or timezone.now()
-    stale = now - timedelta(seconds=REQUEUE_AFTER_SECONDS)
+    stale = now - _requeue_after()
     not_recently_enqueued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
     received = Q(not_recently_enqueued, status=WebhookEvent.Status.RECEIVED, received_at__lt=stale)
     failed = Q(status=WebhookEvent.Status.FAILED, attempts__lt=MAX_ATTEMPTS, processed_at__isnull=False)

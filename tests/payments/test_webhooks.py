@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import OperationalError, connection, connections, transaction
 from django.test import Client
@@ -23,13 +24,13 @@ from readerfund.payments.models import Contribution, Payment, WebhookEvent
 from readerfund.payments.webhooks import (
     BUSY_RETRY_AFTER_SECONDS,
     MAX_ATTEMPTS,
-    REQUEUE_AFTER_SECONDS,
     webhook_events_requeue,
 )
 from tests.payments import stripe_scenarios
 from tests.payments.events import event_body, event_build, event_post, signature_header
 from tests.payments.stripe_scenarios import ledger_forget, ledger_state
 
+REQUEUE_AFTER_SECONDS = settings.WEBHOOK_REQUEUE_AFTER_SECONDS
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 

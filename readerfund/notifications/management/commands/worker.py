@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
-from readerfund.notifications.worker import scheduler_start, worker_run_once
+from readerfund.notifications.worker import db_worker_run, scheduler_start, worker_run_once
 
 
 class Command(BaseCommand):
@@ -33,11 +32,4 @@ class Command(BaseCommand):
             return
         every = options["scan_seconds"] or settings.WORKER_SCAN_SECONDS
         scheduler_start(every_seconds=every)
-        call_command(
-            "db_worker",
-            queue_name="*",
-            interval=options["interval"],
-            reload=False,
-            startup_delay=False,
-            verbosity=options["verbosity"],
-        )
+        db_worker_run(interval=options["interval"], verbosity=options["verbosity"])
