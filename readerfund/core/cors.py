@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from readerfund.newsrooms.models import Newsroom
 
@@ -35,30 +36,52 @@ def _allowed(origin: str, slug: str | None) -> bool:
 
 def cors_headers(request: HttpRequest, slug: str | None) -> dict[str, str]:
     """Allow the origin if the newsroom (any newsroom when slug is None) lists it."""
-    origin = request.META.get("HTTP_ORIGIN", "").rstrip("/")
+    return cors_allow(request.META.get("HTTP_ORIGIN", ""), slug)
+
+
+def cors_allow(origin: str, slug: str | None) -> dict[str, str]:
+    origin = origin.rstrip("/")
     if not origin or not _allowed(origin, slug):
         return {}
     return {"Access-Control-Allow-Origin": origin}
 
 
-def cors_apply(request: HttpRequest, response: HttpResponse, slug: str | None) -> HttpResponse:
-    """Add the CORS answer for this request's origin to a response, and return it."""
-    for name, value in cors_headers(request, slug).items():
-        response[name] = value
-    return response
+# The answer names the origin or not depending on Origin: a cache must keep them apart.
+_VARY = "Origin"
 
 
-def cors_preflight(request: HttpRequest, slug: str | None) -> HttpResponse:
-    response = HttpResponse(status=204)
-    response["Vary"] = "Origin"
-    headers = cors_headers(request, slug)
+def cors_answer_headers(origin: str, slug: str | None) -> list[tuple[str, str]]:
+    """The CORS headers of an answer (not a preflight) to a request from `origin`.
+
+    On plain data, so the beacon answered before Django (appeals/beacon.py) adds the same ones.
+    """
+    return [("Vary", _VARY), *cors_allow(origin, slug).items()]
+
+
+def cors_preflight_headers(origin: str, slug: str | None) -> list[tuple[str, str]]:
+    headers = cors_allow(origin, slug)
     if headers:
         headers |= {
             "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
             "Access-Control-Allow-Headers": "Content-Type, If-None-Match",
             "Access-Control-Max-Age": "86400",
         }
-    for name, value in headers.items():
+    return [("Vary", _VARY), *headers.items()]
+
+
+def cors_apply(request: HttpRequest, response: HttpResponse, slug: str | None) -> HttpResponse:
+    """Add the CORS answer for this request's origin to a response, and return it."""
+    for name, value in cors_answer_headers(request.META.get("HTTP_ORIGIN", ""), slug):
+        if name == "Vary":
+            patch_vary_headers(response, [value])
+        else:
+            response[name] = value
+    return response
+
+
+def cors_preflight(request: HttpRequest, slug: str | None) -> HttpResponse:
+    response = HttpResponse(status=204)
+    for name, value in cors_preflight_headers(request.META.get("HTTP_ORIGIN", ""), slug):
         response[name] = value
     return response
 

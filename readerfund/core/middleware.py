@@ -47,9 +47,19 @@ class PublicApiMiddleware:
         except SuspiciousOperation as exc:  # a disallowed Host, too many query fields, …
             return ApiError(400, "bad_request", str(exc)[:200] or "The request was refused.").response()
         except Exception:
-            # The path names only a newsroom; nothing about the reader goes into the log.
-            logger.exception("API error on %s", request.path_info[:100])
-            return ApiError(500, "internal_error", "Something went wrong on our side; it has been logged.").response()
+            return api_internal_error(request.path_info).response()
+
+
+def api_internal_error(path: str) -> ApiError:
+    """Log the exception being handled and say so; the beacon answered before Django (appeals/beacon.py)
+    answers its errors through this too."""
+    # The path names only a newsroom; nothing about the reader goes into the log.
+    logger.exception("API error on %s", path[:100])
+    return ApiError(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+# Where the API's requests leave Django's middleware (above): what comes after never sees them.
+API_MIDDLEWARE = f"{__name__}.PublicApiMiddleware"
 
 
 class PageLocaleMiddleware(LocaleMiddleware):
