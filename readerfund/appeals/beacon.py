@@ -37,7 +37,7 @@ from django.urls import reverse
 from django.utils.module_loading import import_string
 
 from readerfund.appeals.api import events_answer
-from readerfund.core.http import environ_body
+from readerfund.core.http import environ_body, length_headers
 from readerfund.core.middleware import API_MIDDLEWARE, api_internal_error
 
 WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -59,12 +59,16 @@ def events_first(application: WSGIApplication) -> WSGIApplication:
             return application(environ, start_response)
         try:
             answer = events_answer(
-                environ.get("REQUEST_METHOD", ""), environ.get("HTTP_ORIGIN", ""), lambda: environ_body(environ)
+                # Upper case, as Django's request.method is.
+                environ.get("REQUEST_METHOD", "").upper(),
+                environ.get("HTTP_ORIGIN", ""),
+                lambda: environ_body(environ),
             )
         except Exception:
             answer = api_internal_error(path).answer()
         content_type = _JSON if answer.body else None
-        start_response(_status_line(answer.status), answer.headers + stamped[content_type])
+        framing = length_headers(answer.status, answer.body)
+        start_response(_status_line(answer.status), answer.headers + stamped[content_type] + framing)
         _connections_tidy()
         return [answer.body]
 

@@ -46,6 +46,12 @@ class Answer:
     body: bytes = b""
 
 
+def length_headers(status: int, body: bytes) -> list[tuple[str, str]]:
+    """Content-Length for an API answer, as CommonMiddleware gives pages: the server then frames it by
+    length, not chunked, whichever path answered it. None on 204 and 304, which have no body by law."""
+    return [] if status in (204, 304) else [("Content-Length", str(len(body)))]
+
+
 def answer_response(answer: Answer) -> HttpResponse:
     response = HttpResponse(answer.body, status=answer.status)
     # A 204 has no body, so no type; Django would otherwise say text/html.
@@ -85,8 +91,9 @@ def read_body(request: HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> bytes
 
 def _environ_body(environ: Mapping[str, Any]) -> bytes:
     # Django's request.body without Django: exactly the declared length, as its LimitedStream reads.
+    # A negative length reads nothing there (and everything from a raw stream: never pass it on).
     declared = _declared_length(environ)
-    return environ["wsgi.input"].read(declared) if declared else b""
+    return environ["wsgi.input"].read(declared) if declared and declared > 0 else b""
 
 
 def environ_body(environ: Mapping[str, Any], *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
@@ -102,6 +109,9 @@ def body_read(meta: Mapping[str, Any], whole: Callable[[], bytes], *, max_bytes:
     stream itself, capped one byte past the limit so an endless body costs at most that much.
     """
     declared = _declared_length(meta)
+    if declared is None and str(meta.get("CONTENT_LENGTH") or "").strip():
+        # Django's request.body would raise ValueError on it: a 500.
+        raise ApiError(400, "invalid_length", "Content-Length must be a whole number of bytes.")
     if declared is not None and declared > max_bytes:
         raise _too_large(max_bytes)
     stream = meta.get("wsgi.input")

@@ -172,6 +172,25 @@ def test_a_chunked_body_without_a_length_is_read_the_same(variant: Variant) -> N
     assert status == "413 Request Entity Too Large"
 
 
+def test_a_lower_case_post_is_a_post_on_both(variant: Variant) -> None:
+    status, _, _ = both(lambda: environ("post", event(variant)))
+    assert status == "204 No Content"
+    assert counters.events_pending() == 2
+
+
+@pytest.mark.parametrize("length", ["-5", "abc", "0", " 12"])
+def test_a_strange_content_length_is_read_the_same(variant: Variant, length: str) -> None:
+    def make() -> dict[str, Any]:
+        env = environ(body=event(variant), length=length)
+        env["wsgi.input_terminated"] = False  # a server that can't say where the body ends
+        return env
+
+    status, _, body = both(make)
+    # "abc" was a 500 on Django's path (its request.body reads int(CONTENT_LENGTH)).
+    assert status.startswith("400") and error_code(body) in ("empty_body", "malformed_json", "invalid_length")
+    assert counters.events_pending() == 0
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE", "PATCH", "HEAD", "TRACE"])
 def test_a_wrong_method_is_the_same_405(variant: Variant, origin: str, method: str) -> None:
     status, headers, body = both(lambda: environ(method, event(variant), ORIGIN=origin))
