@@ -30,8 +30,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost, MiddlewareNotUsed
 from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIRequest
-from django.core.signals import setting_changed
-from django.db import close_old_connections
+from django.core.signals import request_finished, setting_changed
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.module_loading import import_string
@@ -181,13 +180,15 @@ _TIDY_SECONDS = 1.0
 
 
 def _connections_tidy() -> None:
-    # Django closes a thread's database connection at the end of a request once it is too old
-    # (CONN_MAX_AGE) or broken. The beacon queries only when a cache refreshes, and checking costs as
-    # much as the rest of the answer: each thread checks at most once a second instead.
+    # Django ends every request with request_finished, whose receiver closes the thread's database
+    # connection once it is too old (CONN_MAX_AGE) or broken. The beacon queries only when a cache
+    # refreshes, and the check costs as much as the rest of its answer: each thread sends it at most
+    # once a second instead. (Tests keep their own connection as Django's test client does: by
+    # disconnecting close_old_connections from the signal.)
     now = time.monotonic()
     if now - getattr(_tidied, "at", 0.0) >= _TIDY_SECONDS:
         _tidied.at = now
-        close_old_connections()
+        request_finished.send(sender=events_first)
 
 
 setting_changed.connect(_key_names_read)

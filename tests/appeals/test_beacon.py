@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
-from django.core.signals import request_started
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse
 
 from readerfund.appeals import counters
@@ -26,6 +27,17 @@ from readerfund.config.wsgi import application, django_application
 pytestmark = pytest.mark.django_db
 
 OTHER_ORIGIN = "https://not-the-newsroom.example"
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection() -> Iterator[None]:
+    """As Django's test client does: the end of a request must not close the test's own connection,
+    which holds the test's transaction (PostgreSQL)."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
@@ -307,3 +319,23 @@ def test_an_unexpected_error_is_the_same_json_500(variant: Variant, monkeypatch:
 def test_wrapping_twice_changes_nothing(variant: Variant) -> None:
     twice = events_first(application)
     assert call(twice, environ(body=b"{")) == call(django_application, environ(body=b"{"))
+
+
+def test_the_beacon_ends_a_request_as_django_does_at_most_once_a_second(
+    variant: Variant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from readerfund.appeals import beacon
+
+    finished: list[Any] = []
+
+    def record(**kwargs: Any) -> None:
+        finished.append(kwargs)
+
+    monkeypatch.setattr(beacon._tidied, "at", 0.0, raising=False)
+    request_finished.connect(record)
+    try:
+        for _ in range(5):
+            call(application, environ(body=event(variant)))
+    finally:
+        request_finished.disconnect(record)
+    assert len(finished) == 1  # its receiver closes a connection past CONN_MAX_AGE, or a broken one
