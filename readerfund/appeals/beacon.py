@@ -41,7 +41,7 @@ from readerfund.core.middleware import API_MIDDLEWARE, api_internal_error
 
 WSGIApplication = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
-# Distinct (Host, scheme, type) keys a process remembers; a client rotating its Host header past this
+# Distinct (Host, scheme) keys a process remembers; a client rotating its Host header past this
 # costs one pass through the middleware per request, about what Django's path costs.
 _KEYS = 256
 _JSON = "application/json"
