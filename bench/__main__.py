@@ -7,13 +7,17 @@ names start with an underscore, and the shared harness modules listed in HARNESS
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import bench
+from bench.table import rows_read, table_lines
 
-HARNESS = {"serving", "load"}
+HARNESS = {"serving", "load", "table"}
 
 
 def benchmark_names() -> list[str]:
@@ -32,13 +36,19 @@ def main(argv: list[str]) -> int:
         print(f"unknown benchmark(s) {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)
         return 2
     failed = []
-    for name in chosen:
-        print(f"== bench {name} ==", flush=True)
-        started = time.monotonic()
-        status = importlib.import_module(f"bench.{name}").main()
-        print(f"== bench {name}: {'ok' if status == 0 else 'MISSED TARGETS'} in {time.monotonic() - started:.0f}s ==")
-        if status:
-            failed.append(name)
+    with tempfile.TemporaryDirectory(prefix="readerfund-bench-table-") as folder:
+        table = Path(folder) / "rows.jsonl"
+        os.environ["BENCH_TABLE"] = str(table)  # each benchmark, and its child processes, add rows here
+        for name in chosen:
+            print(f"== bench {name} ==", flush=True)
+            started = time.monotonic()
+            status = importlib.import_module(f"bench.{name}").main()
+            verdict = "ok" if status == 0 else "MISSED TARGETS"
+            print(f"== bench {name}: {verdict} in {time.monotonic() - started:.0f}s ==", flush=True)
+            if status:
+                failed.append(name)
+        print(f"\n== the table ({os.cpu_count()} CPUs; every ratio against a baseline measured in the same run) ==")
+        print("\n".join(table_lines(rows_read(table))))
     return 1 if failed else 0
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._webhook_requests import MAX_REQUESTS_PER_EVENT, RequestCount, requests_table
+from bench.table import Row, row_add
 
 # Ingest must keep at least this share of the rate of storing alone (the HTTP stack and the signature
 # check cost the rest). Processing reads 1-4 objects from Stripe per event and writes the ledger in
@@ -254,6 +255,37 @@ def run(*, events: int, duplicate_share: float, secret: str) -> int:
             f"ledger:  exact - {len(world.expected.payments)} payments, net {_totals(world.expected)}, "
             f"contributions {dict(world.expected.statuses)}"
         )
+    row_add(
+        Row(
+            f"webhook ingest ({label})",
+            ingest_rate,
+            "events/s",
+            against="store+enqueue alone",
+            ratio=ingest_rate / store_rate,
+            target=f">= {MIN_INGEST_RATIO:.0%}",
+            met=ingest_rate / store_rate >= MIN_INGEST_RATIO,
+        )
+    )
+    row_add(
+        Row(
+            f"webhook processing ({label}, {workers} workers)",
+            process_rate,
+            "events/s",
+            against="one localstripe read/event",
+            ratio=process_rate / read_rate,
+            target=f">= {MIN_PROCESS_RATIO:.0%}",
+            met=process_rate / read_rate >= MIN_PROCESS_RATIO,
+        )
+    )
+    row_add(
+        Row(
+            "Stripe requests per webhook event",
+            requests.average,
+            "requests",
+            target=f"<= {MAX_REQUESTS_PER_EVENT}",
+            met=requests.average <= MAX_REQUESTS_PER_EVENT,
+        )
+    )
     missed = (
         ingest_rate / store_rate < MIN_INGEST_RATIO
         or process_rate / read_rate < MIN_PROCESS_RATIO

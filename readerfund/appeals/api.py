@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified, QueryDict
@@ -15,8 +16,18 @@ from readerfund.appeals.selectors import (
     published_response,
     published_variant_exists,
 )
-from readerfund.core.cors import cors_apply, cors_preflight
-from readerfund.core.http import ApiError, etag_matches, field, json_body, method_not_allowed
+from readerfund.core.cors import cors_answer_headers, cors_apply, cors_preflight, cors_preflight_headers
+from readerfund.core.http import (
+    Answer,
+    ApiError,
+    answer_response,
+    etag_matches,
+    field,
+    json_object,
+    method_not_allowed,
+    method_not_allowed_answer,
+    read_body,
+)
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _LOCALE = re.compile(r"^[a-z]{2,3}$")
@@ -75,24 +86,32 @@ def appeals_json(request: HttpRequest, slug: str) -> HttpResponse:
 
 @csrf_exempt
 def events(request: HttpRequest) -> HttpResponse:
-    if request.method == "OPTIONS":
-        return cors_preflight(request, None)
-    if request.method != "POST":
-        response: HttpResponse = method_not_allowed(("POST", "OPTIONS"), "Use POST with a JSON body.")
+    method = request.method or ""
+    return answer_response(events_answer(method, request.META.get("HTTP_ORIGIN", ""), lambda: read_body(request)))
+
+
+def events_answer(method: str, origin: str, body: Callable[[], bytes]) -> Answer:
+    """The events endpoint on plain data: Django's view above and the beacon answered before Django
+    (appeals/beacon.py) both answer through this, so validation, CORS and errors exist once."""
+    if method == "OPTIONS":
+        return Answer(204, cors_preflight_headers(origin, None))
+    if method != "POST":
+        answer = method_not_allowed_answer(("POST", "OPTIONS"), "Use POST with a JSON body.")
     else:
         try:
-            variant_id, event = _event(request)
+            variant_id, event = event_parse(body())
         except ApiError as error:
-            response = error.response()
+            answer = error.answer()
         else:
             counters.event_record(variant_id=variant_id, event=event)
-            response = HttpResponse(status=204)
-    return cors_apply(request, response, None)
+            answer = Answer(204)
+    answer.headers += cors_answer_headers(origin, None)
+    return answer
 
 
-def _event(request: HttpRequest) -> tuple[int, str]:
+def event_parse(raw: bytes) -> tuple[int, str]:
     """The (variant, event) a valid body names; ApiError says what is wrong with any other."""
-    data = json_body(request, refuse_nul=False)
+    data = json_object(raw, refuse_nul=False)
     slug = field(data, "newsroom", str)
     event = field(data, "event", str)
     campaign_id = field(data, "campaign", int)

@@ -51,10 +51,37 @@ def _allowed(origin: str, slug: str | None) -> bool:
 
 def cors_headers(request: HttpRequest, slug: str | None) -> dict[str, str]:
     """Allow the origin if the newsroom (any newsroom when slug is None) lists it."""
-    origin = request.META.get("HTTP_ORIGIN", "").rstrip("/")
+    return cors_allow(request.META.get("HTTP_ORIGIN", ""), slug)
+
+
+def cors_allow(origin: str, slug: str | None) -> dict[str, str]:
+    origin = origin.rstrip("/")
     if not origin or not _allowed(origin, slug):
         return {}
     return {"Access-Control-Allow-Origin": origin}
+
+
+# The answer names the origin or not depending on Origin: a cache must keep them apart.
+_VARY = "Origin"
+
+
+def cors_answer_headers(origin: str, slug: str | None) -> list[tuple[str, str]]:
+    """The CORS headers of an answer (not a preflight) to a request from `origin`.
+
+    On plain data, so the beacon answered before Django (appeals/beacon.py) adds the same ones.
+    """
+    return [("Vary", _VARY), *cors_allow(origin, slug).items()]
+
+
+def cors_preflight_headers(origin: str, slug: str | None) -> list[tuple[str, str]]:
+    headers = cors_allow(origin, slug)
+    if headers:
+        headers |= {
+            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+            "Access-Control-Allow-Headers": "Content-Type, If-None-Match",
+            "Access-Control-Max-Age": "86400",
+        }
+    return [("Vary", _VARY), *headers.items()]
 
 
 def cors_apply(request: HttpRequest, response: HttpResponse, slug: str | None) -> HttpResponse:
@@ -62,23 +89,17 @@ def cors_apply(request: HttpRequest, response: HttpResponse, slug: str | None) -
 
     `Vary: Origin` always, whatever the origin (or none): the answer depends on it, and a cache in front
     would otherwise hand one origin's answer, with or without its Access-Control-Allow-Origin, to another."""
-    patch_vary_headers(response, ("Origin",))
-    for name, value in cors_headers(request, slug).items():
-        response[name] = value
+    for name, value in cors_answer_headers(request.META.get("HTTP_ORIGIN", ""), slug):
+        if name == "Vary":
+            patch_vary_headers(response, [value])
+        else:
+            response[name] = value
     return response
 
 
 def cors_preflight(request: HttpRequest, slug: str | None) -> HttpResponse:
     response = HttpResponse(status=204)
-    patch_vary_headers(response, ("Origin",))
-    headers = cors_headers(request, slug)
-    if headers:
-        headers |= {
-            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-            "Access-Control-Allow-Headers": "Content-Type, If-None-Match",
-            "Access-Control-Max-Age": "86400",
-        }
-    for name, value in headers.items():
+    for name, value in cors_preflight_headers(request.META.get("HTTP_ORIGIN", ""), slug):
         response[name] = value
     return response
 

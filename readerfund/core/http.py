@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.utils.http import parse_etags
 
@@ -22,9 +25,47 @@ class ApiError(Exception):
         self.message = message
         self.extra = extra
 
-    def response(self) -> JsonResponse:
+    def content(self) -> bytes:
         body = {"error": {"code": self.code, "message": self.message, **self.extra}}
-        return JsonResponse(body, status=self.status)
+        # JsonResponse's own encoding, so an answer made before Django (Answer) is byte for byte the same.
+        return json.dumps(body, cls=DjangoJSONEncoder).encode()
+
+    def answer(self) -> Answer:
+        return Answer(self.status, [("Content-Type", "application/json")], self.content())
+
+    def response(self) -> JsonResponse:
+        return JsonResponse({"error": {"code": self.code, "message": self.message, **self.extra}}, status=self.status)
+
+
+@dataclass
+class Answer:
+    """A response as plain data: what an endpoint answered before Django's request cycle
+    (appeals/beacon.py) shares with its Django view, which turns it into a response (answer_response)."""
+
+    status: int
+    headers: list[tuple[str, str]] = dataclass_field(default_factory=list)
+    body: bytes = b""
+
+
+def length_headers(status: int, body: bytes) -> list[tuple[str, str]]:
+    """Content-Length for an API answer, as CommonMiddleware gives pages: the server then frames it by
+    length, not chunked, whichever path answered it. None on 204 and 304, which have no body by law."""
+    return [] if status in (204, 304) else [("Content-Length", str(len(body)))]
+
+
+def answer_response(answer: Answer) -> HttpResponse:
+    response = HttpResponse(answer.body, status=answer.status)
+    # A 204 has no body, so no type; Django would otherwise say text/html.
+    del response["Content-Type"]
+    for name, value in answer.headers:
+        response[name] = value
+    return response
+
+
+def method_not_allowed_answer(allowed: tuple[str, ...], hint: str) -> Answer:
+    answer = ApiError(405, "method_not_allowed", hint).answer()
+    answer.headers.append(("Allow", ", ".join(allowed)))
+    return answer
 
 
 def etag_matches(etag: str, if_none_match: str) -> bool:
@@ -48,29 +89,49 @@ def _too_large(max_bytes: int) -> ApiError:
     return ApiError(413, "body_too_large", f"Request body is over {max_bytes // 1024} KB; send a smaller JSON object.")
 
 
-def _declared_length(request: HttpRequest) -> int | None:
+def _declared_length(meta: Mapping[str, Any]) -> int | None:
     try:
-        return int(request.META.get("CONTENT_LENGTH") or "")
+        return int(meta.get("CONTENT_LENGTH") or "")
     except ValueError:
         return None
 
 
 def read_body(request: HttpRequest, *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
-    """The request body, refusing more than max_bytes whatever Content-Length says.
+    """The request body, refusing more than max_bytes whatever Content-Length says."""
+    return body_read(request.META, lambda: request.body, max_bytes=max_bytes)
+
+
+def _environ_body(environ: Mapping[str, Any]) -> bytes:
+    # Django's request.body without Django: exactly the declared length, as its LimitedStream reads.
+    # A negative length reads nothing there (and everything from a raw stream: never pass it on).
+    declared = _declared_length(environ)
+    return environ["wsgi.input"].read(declared) if declared and declared > 0 else b""
+
+
+def environ_body(environ: Mapping[str, Any], *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """read_body for a WSGI environ: the same limits, for an endpoint answered before Django."""
+    return body_read(environ, lambda: _environ_body(environ), max_bytes=max_bytes)
+
+
+def body_read(meta: Mapping[str, Any], whole: Callable[[], bytes], *, max_bytes: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refusing more than max_bytes whatever Content-Length says; `whole` reads the declared length.
 
     A chunked request has no Content-Length, and Django then reads an empty body; servers that mark
     the input as terminated (granian does, per PEP 3333's wsgi.input_terminated) let us read the
     stream itself, capped one byte past the limit so an endless body costs at most that much.
     """
-    declared = _declared_length(request)
+    declared = _declared_length(meta)
+    if declared is None and str(meta.get("CONTENT_LENGTH") or "").strip():
+        # Django's request.body would raise ValueError on it: a 500.
+        raise ApiError(400, "invalid_length", "Content-Length must be a whole number of bytes.")
     if declared is not None and declared > max_bytes:
         raise _too_large(max_bytes)
-    stream = request.META.get("wsgi.input")
+    stream = meta.get("wsgi.input")
     try:
-        if declared is None and request.META.get("wsgi.input_terminated") and stream is not None:
+        if declared is None and meta.get("wsgi.input_terminated") and stream is not None:
             raw = stream.read(max_bytes + 1)
         else:
-            raw = request.body
+            raw = whole()
     except RawPostDataException as exc:  # something parsed it as a form first
         raise ApiError(
             400, "unreadable_body", "The body was sent as a form; send JSON as text/plain or application/json."
@@ -89,7 +150,11 @@ def json_body(request: HttpRequest, *, max_bytes: int = MAX_BODY_BYTES, refuse_n
     own (a slug with NUL is no newsroom's), and ignores the rest; a NUL in a key or field it never reads
     is then no error, as its document says (schemathesis checks it).
     """
-    raw = read_body(request, max_bytes=max_bytes)
+    return json_object(read_body(request, max_bytes=max_bytes), refuse_nul=refuse_nul)
+
+
+def json_object(raw: bytes, *, refuse_nul: bool = True) -> dict[str, Any]:
+    """The JSON object a body holds; ApiError (a 400 with what is wrong) for anything else."""
     if not raw.strip():
         raise ApiError(400, "empty_body", "Request body is empty; send a JSON object.")
     try:

@@ -6,11 +6,11 @@ import logging
 from collections.abc import Callable
 
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.locale import LocaleMiddleware
 from django.urls import Resolver404, resolve
 
-from readerfund.core.http import ApiError
+from readerfund.core.http import ApiError, length_headers
 
 # Public, cacheable endpoints: their responses must vary only on what they say they vary on.
 _PUBLIC_PREFIXES = ("/api/", "/embed.js", "/healthz", "/webhooks/")
@@ -34,6 +34,13 @@ class PublicApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if not request.path_info.startswith(_API_PREFIX):
             return self.get_response(request)
+        response = self._answer(request)
+        if isinstance(response, HttpResponse) and not response.has_header("Content-Length"):
+            for name, value in length_headers(response.status_code, response.content):
+                response[name] = value
+        return response
+
+    def _answer(self, request: HttpRequest) -> HttpResponseBase:
         try:
             # CommonMiddleware would check the Host against ALLOWED_HOSTS; it is skipped, so check here.
             request.get_host()
@@ -47,9 +54,19 @@ class PublicApiMiddleware:
         except SuspiciousOperation as exc:  # a disallowed Host, too many query fields, …
             return ApiError(400, "bad_request", str(exc)[:200] or "The request was refused.").response()
         except Exception:
-            # The path names only a newsroom; nothing about the reader goes into the log.
-            logger.exception("API error on %s", request.path_info[:100])
-            return ApiError(500, "internal_error", "Something went wrong on our side; it has been logged.").response()
+            return api_internal_error(request.path_info).response()
+
+
+def api_internal_error(path: str) -> ApiError:
+    """Log the exception being handled and say so; the beacon answered before Django (appeals/beacon.py)
+    answers its errors through this too."""
+    # The path names only a newsroom; nothing about the reader goes into the log.
+    logger.exception("API error on %s", path[:100])
+    return ApiError(500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+# Where the API's requests leave Django's middleware (above): what comes after never sees them.
+API_MIDDLEWARE = f"{__name__}.PublicApiMiddleware"
 
 
 class PageLocaleMiddleware(LocaleMiddleware):

@@ -51,8 +51,12 @@ def start_localstripe(port: int, *, log: Path | None = None) -> subprocess.Popen
     return process
 
 
-def start_granian(port: int, *, workers: int = 2, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """The production server, WSGI, without access logs (they would hold readers' addresses)."""
+def start_granian(
+    port: int, *, workers: int = 2, env: dict[str, str] | None = None, app: str = "readerfund.config.wsgi:application"
+) -> subprocess.Popen:
+    """The production server, WSGI, without access logs (they would hold readers' addresses).
+
+    `app` is another WSGI callable under the same command: the benchmarks' raw baseline, or Django alone."""
     process = subprocess.Popen(
         [
             _bin("granian"),
@@ -66,7 +70,7 @@ def start_granian(port: int, *, workers: int = 2, env: dict[str, str] | None = N
             str(workers),
             "--blocking-threads",
             "4",
-            "readerfund.config.wsgi:application",
+            app,
         ],
         env={**os.environ, **(env or {})},
         start_new_session=True,
