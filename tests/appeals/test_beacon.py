@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -83,6 +84,8 @@ def call(app: Callable[..., Iterable[bytes]], env: dict[str, Any]) -> tuple[str,
     finally:
         getattr(chunks, "close", lambda: None)()
     status, headers = answered[0]
+    # A page's CSP nonce is new in every response (core/headers.py): the same header otherwise.
+    headers = [(name, re.sub(r"'nonce-[^']+'", "'nonce-…'", value)) for name, value in headers]
     return status, sorted(headers), body
 
 
@@ -134,7 +137,9 @@ def test_a_good_event_is_the_same_204_and_counted_once_on_each_path(variant: Var
         (lambda v: json.dumps({"newsroom": "demo"}).encode(), "missing_field"),
         (lambda v: event(v, newsroom="\ud800"), "invalid_text"),
         (lambda v: event(v, note="\ud800"), "invalid_text"),
-        (lambda v: event(v, newsroom="de\x00mo"), "invalid_text"),
+        # The events endpoint reads only its named fields (its document allows a NUL elsewhere): a slug with
+        # NUL is simply no newsroom's.
+        (lambda v: event(v, newsroom="de\x00mo"), "unknown_newsroom"),
         (lambda v: b"[" * 10_000, "malformed_json"),
         (lambda v: event(v, padding="x" * (16 * 1024)), "body_too_large"),
     ],
@@ -267,7 +272,7 @@ class StampMiddleware:
         response = self.get_response(request)
         response["Permissions-Policy"] = "interest-cohort=()" if request.is_secure() else "camera=()"
         if response.get("Content-Type") == "application/json":
-            response["Content-Security-Policy"] = "default-src 'none'"
+            response["X-Stamp"] = "json"
         return response
 
 
@@ -275,9 +280,9 @@ def test_a_header_added_to_the_middleware_reaches_both_paths(variant: Variant, s
     settings.MIDDLEWARE = [f"{__name__}.StampMiddleware", *settings.MIDDLEWARE]
     django = WSGIHandler()  # Django reads MIDDLEWARE once, when its handler is made
     _, headers, _ = both(lambda: environ(body=event(variant)), django)
-    assert headers["Permissions-Policy"] == "camera=()" and "Content-Security-Policy" not in headers
+    assert headers["Permissions-Policy"] == "camera=()" and "X-Stamp" not in headers
     _, headers, _ = both(lambda: environ(body=b"{"), django)
-    assert headers["Content-Security-Policy"] == "default-src 'none'"
+    assert headers["X-Stamp"] == "json"
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     _, headers, _ = both(lambda: environ(body=event(variant), X_FORWARDED_PROTO="https"), django)
     assert headers["Permissions-Policy"] == "interest-cohort=()"
