@@ -236,7 +236,9 @@ def contribution_resume(*, contribution: Contribution) -> Contribution:
 def _reason_keep(row: Contribution, reason: str) -> None:
     """The reason in the newsroom's churn report: one line, without the supporter, the contribution or a
     time of day."""
-    line = " ".join(reason.split())[:200]
+    # Printable characters only: PostgreSQL text cannot hold a NUL (the write would fail after Stripe had
+    # cancelled), and a control or invisible character has no place in a report's line either.
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in reason).split())[:200]
     if line:
         CancellationReason.objects.create(
             newsroom=row.newsroom,

@@ -205,6 +205,23 @@ def test_cancel_at_the_end_of_the_period_with_a_reason(monthly: Contribution, cl
     assert _url(monthly, "pause") not in body and _url(monthly, "amount") not in body
 
 
+def test_a_nul_or_control_character_in_the_reason_is_dropped_and_the_cancel_recorded(
+    monthly: Contribution, client_in: Client
+) -> None:
+    # PostgreSQL text cannot hold NUL: the reason's write, after Stripe had cancelled, failed the whole ledger
+    # write (a 500, Stripe cancelling and our row not).
+    response = client_in.post(_url(monthly, "cancel"), {"reason": "Moving\x00abroad\x1b[2J\u200b", "locale": "en"})
+    assert response.status_code == 303 and "done=cancel" in response["Location"]
+    assert _row(monthly).cancels_at is not None
+    assert CancellationReason.objects.get().reason == "Moving abroad [2J"
+
+
+def test_a_nul_in_the_setup_intent_id_is_refused_in_words(monthly: Contribution, client_in: Client) -> None:
+    finish = client_in.post(_url(monthly, "card/finish"), {"setup_intent_id": "seti_\x00", "locale": "en"})
+    assert finish.status_code == 400
+    assert not ContributionChange.objects.exists()
+
+
 def test_replace_the_card(monthly: Contribution, client_in: Client, localstripe: str) -> None:
     old_card = subscription_state(monthly)["card"]
     page = client_in.get(_url(monthly, "card/"))
