@@ -24,6 +24,7 @@ from readerfund.payments.notices import renewal_action_token
 from readerfund.supporters.email_links_copy import LINK
 from tests.checkout import stripe_browser as browser
 from tests.factories import contribution_paid
+from tests.logwatch import sensitive, watch
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -204,6 +205,15 @@ def test_the_cancel_link_cancels_at_the_end_of_the_period_once(
     assert pause.status_code == 409 and EN["refused_cancel_pending"] in _text(pause)
     assert _post(browser_client, links["pause"], months="1").status_code == 409
     assert Contribution.objects.get(id=contribution.id).paused_until is None
+
+
+def test_a_refused_csrf_check_on_the_link_logs_no_token(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _contribution(demo_newsroom)
+    cancel = _links(contribution)["cancel"]
+    sensitive(cancel.rstrip("/").rsplit("/", 1)[1])
+    assert Client(enforce_csrf_checks=True).post(cancel, {"reason": "x"}).status_code == 403
+    assert watch.leaks() == []
+    _unchanged(contribution)
 
 
 def test_the_page_speaks_russian(localstripe: str, demo_newsroom: Any, browser_client: Client) -> None:
