@@ -19,6 +19,7 @@ from readerfund.notifications.models import OutboxMessage
 from readerfund.payments import changes, gateway
 from readerfund.payments.accounts import account_for
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Payment, Supporter
+from readerfund.payments.provider import GatewayError
 from readerfund.supporters.models import SupporterSession
 from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
 from tests.checkout import stripe_browser as browser
@@ -359,6 +360,21 @@ def test_erase_asks_first_then_erases_signs_out_and_is_final(
     before = OutboxMessage.objects.filter(template="signin").count()
     Client().post("/account/demo/", {"email": ADDRESS, "locale": "en"})
     assert OutboxMessage.objects.filter(template="signin").count() == before
+
+
+def test_erase_while_stripe_is_unreachable_says_so_and_erases_nothing(
+    monthly: Contribution, client_in: Client, monkeypatch: Any
+) -> None:
+    def unreachable(**kwargs: Any) -> None:
+        raise GatewayError("Stripe did not answer", kind="unavailable")
+
+    monkeypatch.setattr(gateway, "customer_delete", unreachable)
+    response = client_in.post("/account/demo/erase/", {"locale": "ru"})
+    assert response.status_code == 503 and response["Cache-Control"] == "no-store"
+    assert "данные пока не удалены" in _body(response) and 'id="erase-form"' in _body(response)
+    supporter = Supporter.objects.get(id=monthly.supporter_id)
+    assert supporter.erased_at is None and supporter.email == ADDRESS
+    assert client_in.get("/account/demo/home/").status_code == 200  # still signed in, to try again
 
 
 def _stripe_status(contribution: Contribution) -> str:
