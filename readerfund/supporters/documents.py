@@ -74,7 +74,9 @@ def receipt(request: HttpRequest, supporter: Supporter, payment_id: int) -> Http
     }
     response = render(request, "supporters/receipt.html", context)
     if request.GET.get("download") == "1":
-        return _attachment(response, f"receipt-{lines['date']}-{payment.id}.html")
+        # The ISO date, not the page's words: a header is latin-1, and a Russian date made Django MIME-encode
+        # the whole Content-Disposition, leaving browsers no disposition or name.
+        return _attachment(response, f"receipt-{payment.paid_at.date().isoformat()}-{payment.id}.html")
     return response
 
 

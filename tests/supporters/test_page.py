@@ -301,6 +301,11 @@ def test_a_printable_receipt_of_ones_own_payment(monthly: Contribution, client_i
     disposition = download["Content-Disposition"]
     assert disposition.startswith("attachment; filename=") and "receipt-" in disposition
     assert "gazette" not in disposition.lower() and demo_newsroom.slug not in disposition
+    # A Russian date ("2 декабря 2026 г.") in the name made the whole header MIME-encoded, no disposition left.
+    ru_download = client_in.get(f"/account/demo/receipt/{payment.id}/?locale=ru&download=1")
+    assert ru_download["Content-Disposition"] == (
+        f'attachment; filename="receipt-{payment.paid_at.date().isoformat()}-{payment.id}.html"'
+    )
     ru = _body(client_in.get(f"/account/demo/receipt/{payment.id}/?locale=ru"))
     assert "Квитанция" in ru and "В выписке по карте" in ru
 
