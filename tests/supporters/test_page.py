@@ -367,6 +367,15 @@ def test_erase_asks_first_then_erases_signs_out_and_is_final(
     assert OutboxMessage.objects.filter(template="signin").count() == before
 
 
+def test_erase_cancels_a_paused_plan_too(monthly: Contribution, client_in: Client) -> None:
+    # A paused plan charges again by itself on its date: erasure must end it, at Stripe and in the ledger.
+    changes.contribution_pause(contribution=monthly, months=1)
+    assert client_in.post("/account/demo/erase/", {"locale": "en"}).status_code == 303
+    assert _stripe_status(monthly) == "canceled"
+    row = _row(monthly)
+    assert (row.status, row.paused_until) == (Status.CANCELED, None)
+
+
 def test_erase_while_stripe_is_unreachable_says_so_and_erases_nothing(
     monthly: Contribution, client_in: Client, monkeypatch: Any
 ) -> None:
