@@ -14,6 +14,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
+from readerfund.core.dates import date_long
 from readerfund.notifications.delivery import outbox_deliver
 from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.render import message_render
@@ -224,6 +225,12 @@ def test_the_page_speaks_russian(localstripe: str, demo_newsroom: Any, browser_c
     assert '<html lang="ru">' in _text(page)
     assert RU["pause_title"] in _text(page) and "ежемесячный взнос" in _text(page)
     assert EN["pause_button"] not in _text(page)
+    # Dates as the supporter's page and the e-mails write them (core/dates.py date_long), not Django's format.
+    until = changes.pause_end(today=datetime.now(tz=UTC).date(), months=2)
+    assert date_long(until, "ru") in _text(page)
+    assert date_long(until, "en") in _text(browser_client.get(_links(contribution)["pause"] + "?locale=en"))
+    done = _post(browser_client, _links(contribution)["pause"], months="2", locale="ru")
+    assert done.status_code == 200 and date_long(until, "ru") in _text(done)
 
 
 def test_the_russian_page_writes_the_amount_as_russian_does(
