@@ -247,11 +247,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    # A path may hold a sign-in or cancel link's token: hidden before any handler sees it (core/log_redaction.py).
+    "filters": {"secret_paths": {"()": "readerfund.core.log_redaction.SecretPathFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django's request loggers print the path and client address of failed requests.
-        "django.request": {"level": "ERROR"},
+        "django.request": {"level": "ERROR", "filters": ["secret_paths"]},
+        "django.security.csrf": {"filters": ["secret_paths"]},
         "django.server": {"handlers": [], "propagate": False},
     },
 }

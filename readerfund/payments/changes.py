@@ -157,18 +157,24 @@ def contribution_pause(*, contribution: Contribution, months: int) -> Contributi
     if months not in PAUSE_MONTHS:
         raise ChangeRefused("months", "A contribution can be paused for 1, 2 or 3 months.")
     contribution = contribution_loaded(contribution)
+    until = pause_end(today=timezone.now().date(), months=months)
 
     def check(row: Contribution) -> bool:
         if row.status == Status.PAUSED:
+            if row.paused_until == until:
+                return False  # the same click again: this very pause is made
             raise ChangeRefused("already_paused", "This contribution is paused already.")
         recurring_check(row, allowed=(Status.ACTIVE,))
         _not_canceling(row)
         return True
 
-    change = change_claim(contribution=contribution, kind=Kind.PAUSE, parameters={"months": months}, check=check)
+    # Not final when done: a pause that ran out (its date passed, no change of ours) leaves the same pause
+    # as the latest marker, and the next one asked for is a new pause. The row says whether it is made.
+    change = change_claim(
+        contribution=contribution, kind=Kind.PAUSE, parameters={"months": months}, check=check, done_is_final=False
+    )
     if change is None:
         return contribution_loaded(contribution)
-    until = pause_end(today=timezone.now().date(), months=months)
     with gateway.account_use(account_for(contribution.newsroom)):
         try:
             gateway.subscription_pause(
@@ -230,7 +236,9 @@ def contribution_resume(*, contribution: Contribution) -> Contribution:
 def _reason_keep(row: Contribution, reason: str) -> None:
     """The reason in the newsroom's churn report: one line, without the supporter, the contribution or a
     time of day."""
-    line = " ".join(reason.split())[:200]
+    # Printable characters only: PostgreSQL text cannot hold a NUL (the write would fail after Stripe had
+    # cancelled), and a control or invisible character has no place in a report's line either.
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in reason).split())[:200]
     if line:
         CancellationReason.objects.create(
             newsroom=row.newsroom,

@@ -165,6 +165,8 @@ PAGE: dict[str, dict[str, str]] = {
         "erase_download_first": "You may want to download your data first.",
         "erase_submit": "Erase my data now",
         "erase_keep": "Keep my data",
+        "erase_failed": "The payment processor did not answer, so your data is not erased yet. Please try again in "
+        "a few minutes.",
         "erased_title": "Your data is erased",
         "erased_text": (
             "We have removed your address and your name, and nothing is charged any more. One last e-mail "
@@ -334,6 +336,8 @@ PAGE: dict[str, dict[str, str]] = {
         "erase_download_first": "Возможно, сначала стоит скачать свои данные.",
         "erase_submit": "Удалить мои данные сейчас",
         "erase_keep": "Не удалять",
+        "erase_failed": "Платёжная система не ответила, поэтому ваши данные пока не удалены. Попробуйте ещё раз "
+        "через несколько минут.",
         "erased_title": "Ваши данные удалены",
         "erased_text": (
             "Мы удалили ваш адрес и имя, и больше ничего не спишется. Последнее письмо подтвердит это. "

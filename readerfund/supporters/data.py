@@ -47,8 +47,9 @@ EXPLANATION = (
 )
 ERASED_TEMPLATE = "erased"
 Status = Contribution.Status
-# A plan that can still charge: cancelled at Stripe before anything else is erased.
-_CANCELLABLE = (Status.PENDING, Status.REQUIRES_ACTION, Status.ACTIVE, Status.PAST_DUE)
+# A plan that can still charge: cancelled at Stripe before anything else is erased. A paused one charges
+# again by itself on its date (and the emulator's Customer deletion leaves its subscriptions running).
+_CANCELLABLE = (Status.PENDING, Status.REQUIRES_ACTION, Status.ACTIVE, Status.PAST_DUE, Status.PAUSED)
 # The rate limits that count attempts by address (checkout/views.py, reminders/api.py, supporters/views.py).
 _RATE_LIMITS_BY_ADDRESS = (
     ("checkout:email", "{newsroom}:{address}"),

@@ -22,6 +22,7 @@ from readerfund.core.dates import date_long
 from readerfund.core.money import Money
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Payment, Supporter
+from readerfund.payments.provider import GatewayError
 from readerfund.supporters.copy import page_copy
 from readerfund.supporters.data import supporter_data_export, supporter_erase
 from readerfund.supporters.page import home_url, page_locale
@@ -73,7 +74,9 @@ def receipt(request: HttpRequest, supporter: Supporter, payment_id: int) -> Http
     }
     response = render(request, "supporters/receipt.html", context)
     if request.GET.get("download") == "1":
-        return _attachment(response, f"receipt-{lines['date']}-{payment.id}.html")
+        # The ISO date, not the page's words: a header is latin-1, and a Russian date made Django MIME-encode
+        # the whole Content-Disposition, leaving browsers no disposition or name.
+        return _attachment(response, f"receipt-{payment.paid_at.date().isoformat()}-{payment.id}.html")
     return response
 
 
@@ -116,20 +119,29 @@ def erase(request: HttpRequest, supporter: Supporter) -> HttpResponseBase:
     """GET: what erasure does, and one button. POST: erase, end the session, and say it is done."""
     locale = page_locale(request, supporter)
     newsroom = supporter.newsroom
+    t = page_copy(locale, newsroom=newsroom.name)
+    error = ""
     if request.method == "POST":
-        supporter_erase(supporter=supporter)
-        url = reverse("supporters-erased", args=[newsroom.slug]) + "?" + urlencode({"locale": locale})
-        response = HttpResponseRedirect(url, status=303)
-        supporter_session_end(request=request, response=response)
-        return response
+        try:
+            supporter_erase(supporter=supporter)
+        except GatewayError:
+            # Stripe did not answer: nothing here is erased yet (supporter_erase asks Stripe first), and the
+            # supporter, still signed in, is told so and may press again; calling again finishes.
+            error = t["erase_failed"]
+        else:
+            url = reverse("supporters-erased", args=[newsroom.slug]) + "?" + urlencode({"locale": locale})
+            response = HttpResponseRedirect(url, status=303)
+            supporter_session_end(request=request, response=response)
+            return response
     context = {
         "newsroom": newsroom,
-        "t": page_copy(locale, newsroom=newsroom.name),
+        "t": t,
         "locale": locale,
         "data_url": reverse("supporters-data", args=[newsroom.slug]),
         "home_url": home_url(supporter, locale),
+        "error": error,
     }
-    return render(request, "supporters/erase.html", context)
+    return render(request, "supporters/erase.html", context, status=503 if error else 200)
 
 
 @require_GET

@@ -18,10 +18,11 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from readerfund.checkout.validation import locale_pick
+from readerfund.core.dates import date_long
 from readerfund.core.locales import locale_or
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.change_markers import ChangeRefused
@@ -48,8 +49,9 @@ def _sealed(response: HttpResponse) -> HttpResponse:
 
 
 def _day(locale: str, day: Any) -> str:
-    with translation.override(locale):
-        return formats.date_format(day, "DATE_FORMAT")
+    # As the supporter's page and the e-mails write a date ("2 December 2026", "2 декабря 2026 г."), not
+    # Django's own format ("Dec. 2, 2026").
+    return date_long(day, locale)
 
 
 class _Page:

@@ -10,6 +10,7 @@ code (the service's message is English, for logs and the API).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +39,8 @@ from readerfund.supporters.selectors import (
 )
 from readerfund.supporters.session import supporter_required
 
+# Stripe's ids, e.g. seti_1NxY...: letters, digits and underscores.
+_PROVIDER_ID = re.compile(r"[A-Za-z0-9_]+")
 DONE = ("amount", "pause", "resume", "cancel", "card")
 Status = Contribution.Status
 
@@ -311,6 +314,8 @@ def contribution_card_finish(request: HttpRequest, supporter: Supporter, contrib
     locale = page_locale(request, supporter)
     t = page_copy(locale, newsroom=supporter.newsroom.name)
     setup_intent_id = str(request.POST.get("setup_intent_id", ""))[:64]
+    if not _PROVIDER_ID.fullmatch(setup_intent_id):
+        setup_intent_id = ""  # not an id at all (a NUL would even fail PostgreSQL's query): refused as foreign
     try:
         changes.contribution_card_replace_finish(contribution=contribution, setup_intent_id=setup_intent_id)
     except changes.ChangeRefused as refused:

@@ -199,6 +199,24 @@ def test_a_pause_past_its_date_ends_with_the_providers_word(localstripe: str, de
     assert (row.status, row.paused_until) == (Status.ACTIVE, None)
 
 
+def test_the_same_pause_again_after_the_first_ran_out_pauses(localstripe: str, demo_newsroom: Any) -> None:
+    # The first pause's marker is done; its date passing (no change of ours) made the plan active again. The
+    # same click months later is a new pause, not "already done".
+    contribution = _monthly(demo_newsroom)
+    changes.contribution_pause(contribution=contribution, months=1)
+    Contribution.objects.filter(id=contribution.id).update(paused_until=date(2020, 1, 1))
+    ledger.subscription_sync(newsroom=demo_newsroom, subscription_id=contribution.provider_subscription_id)
+    assert Contribution.objects.get(id=contribution.id).status == Status.ACTIVE
+    again = changes.contribution_pause(contribution=contribution, months=1)
+    until = changes.pause_end(today=timezone.now().date(), months=1)
+    assert (again.status, again.paused_until) == (Status.PAUSED, until)
+    assert _stripe_subscription(contribution)["trial_end"] == int(
+        datetime(until.year, until.month, until.day, tzinfo=UTC).timestamp()
+    )
+    assert changes.contribution_pause(contribution=contribution, months=1).status == Status.PAUSED  # double click
+    assert _notices(contribution) == 2
+
+
 @pytest.mark.parametrize("months", [0, 4, -1])
 def test_pause_is_one_to_three_months(months: int) -> None:
     with pytest.raises(changes.ChangeRefused) as refused:

@@ -14,6 +14,7 @@ import pytest
 from django.core import signing
 from django.test import Client
 
+from readerfund.core.dates import date_long
 from readerfund.notifications.delivery import outbox_deliver
 from readerfund.notifications.models import OutboxMessage
 from readerfund.notifications.render import message_render
@@ -24,6 +25,7 @@ from readerfund.payments.notices import renewal_action_token
 from readerfund.supporters.email_links_copy import LINK
 from tests.checkout import stripe_browser as browser
 from tests.factories import contribution_paid
+from tests.logwatch import sensitive, watch
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -206,6 +208,15 @@ def test_the_cancel_link_cancels_at_the_end_of_the_period_once(
     assert Contribution.objects.get(id=contribution.id).paused_until is None
 
 
+def test_a_refused_csrf_check_on_the_link_logs_no_token(localstripe: str, demo_newsroom: Any) -> None:
+    contribution = _contribution(demo_newsroom)
+    cancel = _links(contribution)["cancel"]
+    sensitive(cancel.rstrip("/").rsplit("/", 1)[1])
+    assert Client(enforce_csrf_checks=True).post(cancel, {"reason": "x"}).status_code == 403
+    assert watch.leaks() == []
+    _unchanged(contribution)
+
+
 def test_the_page_speaks_russian(localstripe: str, demo_newsroom: Any, browser_client: Client) -> None:
     contribution = _contribution(demo_newsroom)
     Contribution.objects.filter(id=contribution.id).update(locale="ru")
@@ -214,6 +225,12 @@ def test_the_page_speaks_russian(localstripe: str, demo_newsroom: Any, browser_c
     assert '<html lang="ru">' in _text(page)
     assert RU["pause_title"] in _text(page) and "ежемесячный взнос" in _text(page)
     assert EN["pause_button"] not in _text(page)
+    # Dates as the supporter's page and the e-mails write them (core/dates.py date_long), not Django's format.
+    until = changes.pause_end(today=datetime.now(tz=UTC).date(), months=2)
+    assert date_long(until, "ru") in _text(page)
+    assert date_long(until, "en") in _text(browser_client.get(_links(contribution)["pause"] + "?locale=en"))
+    done = _post(browser_client, _links(contribution)["pause"], months="2", locale="ru")
+    assert done.status_code == 200 and date_long(until, "ru") in _text(done)
 
 
 def test_the_russian_page_writes_the_amount_as_russian_does(

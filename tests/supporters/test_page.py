@@ -19,6 +19,7 @@ from readerfund.notifications.models import OutboxMessage
 from readerfund.payments import changes, gateway
 from readerfund.payments.accounts import account_for
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Payment, Supporter
+from readerfund.payments.provider import GatewayError
 from readerfund.supporters.models import SupporterSession
 from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
 from tests.checkout import stripe_browser as browser
@@ -205,6 +206,23 @@ def test_cancel_at_the_end_of_the_period_with_a_reason(monthly: Contribution, cl
     assert _url(monthly, "pause") not in body and _url(monthly, "amount") not in body
 
 
+def test_a_nul_or_control_character_in_the_reason_is_dropped_and_the_cancel_recorded(
+    monthly: Contribution, client_in: Client
+) -> None:
+    # PostgreSQL text cannot hold NUL: the reason's write, after Stripe had cancelled, failed the whole ledger
+    # write (a 500, Stripe cancelling and our row not).
+    response = client_in.post(_url(monthly, "cancel"), {"reason": "Moving\x00abroad\x1b[2J\u200b", "locale": "en"})
+    assert response.status_code == 303 and "done=cancel" in response["Location"]
+    assert _row(monthly).cancels_at is not None
+    assert CancellationReason.objects.get().reason == "Moving abroad [2J"
+
+
+def test_a_nul_in_the_setup_intent_id_is_refused_in_words(monthly: Contribution, client_in: Client) -> None:
+    finish = client_in.post(_url(monthly, "card/finish"), {"setup_intent_id": "seti_\x00", "locale": "en"})
+    assert finish.status_code == 400
+    assert not ContributionChange.objects.exists()
+
+
 def test_replace_the_card(monthly: Contribution, client_in: Client, localstripe: str) -> None:
     old_card = subscription_state(monthly)["card"]
     page = client_in.get(_url(monthly, "card/"))
@@ -286,6 +304,11 @@ def test_a_printable_receipt_of_ones_own_payment(monthly: Contribution, client_i
     disposition = download["Content-Disposition"]
     assert disposition.startswith("attachment; filename=") and "receipt-" in disposition
     assert "gazette" not in disposition.lower() and demo_newsroom.slug not in disposition
+    # A Russian date ("2 декабря 2026 г.") in the name made the whole header MIME-encoded, no disposition left.
+    ru_download = client_in.get(f"/account/demo/receipt/{payment.id}/?locale=ru&download=1")
+    assert ru_download["Content-Disposition"] == (
+        f'attachment; filename="receipt-{payment.paid_at.date().isoformat()}-{payment.id}.html"'
+    )
     ru = _body(client_in.get(f"/account/demo/receipt/{payment.id}/?locale=ru"))
     assert "Квитанция" in ru and "В выписке по карте" in ru
 
@@ -345,6 +368,30 @@ def test_erase_asks_first_then_erases_signs_out_and_is_final(
     before = OutboxMessage.objects.filter(template="signin").count()
     Client().post("/account/demo/", {"email": ADDRESS, "locale": "en"})
     assert OutboxMessage.objects.filter(template="signin").count() == before
+
+
+def test_erase_cancels_a_paused_plan_too(monthly: Contribution, client_in: Client) -> None:
+    # A paused plan charges again by itself on its date: erasure must end it, at Stripe and in the ledger.
+    changes.contribution_pause(contribution=monthly, months=1)
+    assert client_in.post("/account/demo/erase/", {"locale": "en"}).status_code == 303
+    assert _stripe_status(monthly) == "canceled"
+    row = _row(monthly)
+    assert (row.status, row.paused_until) == (Status.CANCELED, None)
+
+
+def test_erase_while_stripe_is_unreachable_says_so_and_erases_nothing(
+    monthly: Contribution, client_in: Client, monkeypatch: Any
+) -> None:
+    def unreachable(**kwargs: Any) -> None:
+        raise GatewayError("Stripe did not answer", kind="unavailable")
+
+    monkeypatch.setattr(gateway, "customer_delete", unreachable)
+    response = client_in.post("/account/demo/erase/", {"locale": "ru"})
+    assert response.status_code == 503 and response["Cache-Control"] == "no-store"
+    assert "данные пока не удалены" in _body(response) and 'id="erase-form"' in _body(response)
+    supporter = Supporter.objects.get(id=monthly.supporter_id)
+    assert supporter.erased_at is None and supporter.email == ADDRESS
+    assert client_in.get("/account/demo/home/").status_code == 200  # still signed in, to try again
 
 
 def _stripe_status(contribution: Contribution) -> str:

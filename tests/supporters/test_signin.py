@@ -22,6 +22,7 @@ from readerfund.reminders.services import reminder_schedule
 from readerfund.supporters.models import SignInRequest, SupporterSession
 from readerfund.supporters.session import COOKIE_NAME
 from readerfund.supporters.signin import CODE_MAX_FAILURES, signin_deliver, signin_deliver_due, signin_request
+from tests.logwatch import sensitive, watch
 from tests.supporters.conftest import ADDRESS, signin_deliveries_run, supporter_make
 
 pytestmark = pytest.mark.django_db
@@ -425,3 +426,14 @@ def test_signing_in_gives_a_new_csrf_token(client, supporter, signin_email, way)
     response = client.post(path) if way == "link" else _code_post(client, code)
     assert response.status_code == 303
     assert response.cookies["csrftoken"].value not in ("", planted)
+
+
+def test_a_refused_csrf_check_on_the_link_logs_no_token(supporter, signin_email):
+    # A phone's in-app browser that keeps no cookies, or a form left open while another tab signed in
+    # (the CSRF token rotates): Django's CSRF check refuses the POST and logs the path, which holds the link.
+    path, _code = signin_email()
+    sensitive(path.rstrip("/").rsplit("/", 1)[1])
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post(path).status_code == 403
+    assert watch.leaks() == []
+    assert Client().post(path).status_code == 303  # and the link still works
