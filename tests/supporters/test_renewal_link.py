@@ -24,7 +24,7 @@ from readerfund.supporters.renewal_link import NEXT_COOKIE
 from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
 from tests.checkout import stripe_browser as browser
 from tests.factories import contribution_paid
-from tests.supporters.conftest import signin_secrets
+from tests.supporters.conftest import signin_deliveries_run, signin_secrets
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -93,6 +93,7 @@ def test_the_link_signs_its_supporter_in_to_the_card_page_and_the_new_card_pays_
 
     # The sign-in (by its code, as the e-mail offers) lands on the card page.
     assert client.post("/account/demo/", {"email": "reader@example.org", "locale": "en"}).status_code == 200
+    signin_deliveries_run()  # the worker's part
     _, code = signin_secrets(OutboxMessage.objects.filter(template="signin").latest("id"))
     signed = client.post("/account/demo/code", {"email": "reader@example.org", "code": code, "locale": "en"})
     assert signed.status_code == 303 and signed["Location"] == _card_path(contribution) + "?locale=en"
@@ -131,6 +132,7 @@ def test_someone_elses_link_leads_a_signed_in_stranger_to_their_own_page_only(
     assert client.get(_card_path(victim)).status_code == 404
     # Even after signing in again in that browser, the remembered card page is not theirs: their own page.
     client.post("/account/demo/", {"email": "stranger@example.org", "locale": "en"})
+    signin_deliveries_run()  # the worker's part
     _, code = signin_secrets(OutboxMessage.objects.filter(template="signin").latest("id"))
     signed = client.post("/account/demo/code", {"email": "stranger@example.org", "code": code, "locale": "en"})
     assert signed.status_code == 303 and signed["Location"].startswith("/account/demo/home/")
@@ -189,6 +191,7 @@ def test_a_planted_next_cookie_leads_nowhere_but_home(localstripe: str, demo_new
     client = Client()
     client.cookies[NEXT_COOKIE] = "/admin/"  # unsigned: ignored
     client.post("/account/demo/", {"email": "reader@example.org", "locale": "en"})
+    signin_deliveries_run()  # the worker's part
     _, code = signin_secrets(OutboxMessage.objects.filter(template="signin").latest("id"))
     signed = client.post("/account/demo/code", {"email": "reader@example.org", "code": code, "locale": "en"})
     assert signed.status_code == 303 and signed["Location"].startswith("/account/demo/home/")
