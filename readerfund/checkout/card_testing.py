@@ -141,20 +141,30 @@ def start_guard(*, newsroom: Newsroom, ip: str, email: str, proof: Any) -> None:
     raise ProofRequired(reason=verdict, challenge=challenge_new(newsroom_id=newsroom.id))
 
 
-def card_guard(*, newsroom: Newsroom, fingerprint: str) -> None:
-    """Before a card is charged: its declines and the checkouts it was charged in at this newsroom.
-    Counts this charge attempt (for the breaker's rate as well)."""
-    key = _newsroom_key(newsroom)
-    rate_limit_count(scope="checkout:newsroom-attempts", key=key, window_seconds=settings.CHECKOUT_BREAKER_DECLINES[1])
-    if not fingerprint:
-        return
+def card_guard(*, newsroom: Newsroom, fingerprint: str, request_key: str) -> None:
+    """Before a card is charged: its declines and the checkouts it was charged in at this newsroom. Counts
+    this checkout's charge attempt (for the breaker's rate as well), once however often its pay is called
+    (a double click, a retry)."""
     card = f"{newsroom.id}:{fingerprint}"
     declines, decline_window = settings.CHECKOUT_LIMIT_CARD_DECLINES
-    if rate_limit_peek(scope="checkout:card-declines", key=card, window_seconds=decline_window) >= declines:
+    if (
+        fingerprint
+        and rate_limit_peek(scope="checkout:card-declines", key=card, window_seconds=decline_window) >= declines
+    ):
         defence_count(newsroom=newsroom, kind="blocked_card")
         raise CardBlocked
     charges, charge_window = settings.CHECKOUT_LIMIT_CARD
-    if rate_limit_count(scope="checkout:card", key=card, window_seconds=charge_window) > charges:
+    keep = timezone.now() + timedelta(seconds=max(charge_window, settings.CHECKOUT_BREAKER_DECLINES[1]))
+    if not rate_limit_first(scope="checkout:charge-seen", key=f"{request_key}:{fingerprint}", keep_until=keep):
+        count = rate_limit_peek(scope="checkout:card", key=card, window_seconds=charge_window) if fingerprint else 0
+    else:
+        rate_limit_count(
+            scope="checkout:newsroom-attempts",
+            key=_newsroom_key(newsroom),
+            window_seconds=settings.CHECKOUT_BREAKER_DECLINES[1],
+        )
+        count = rate_limit_count(scope="checkout:card", key=card, window_seconds=charge_window) if fingerprint else 0
+    if count > charges:
         defence_count(newsroom=newsroom, kind="blocked_card")
         raise CardBlocked
 

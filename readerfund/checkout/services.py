@@ -304,7 +304,9 @@ def _pay(contribution: Contribution) -> CheckoutOutcome:
         if _refuse_if_risky(contribution=contribution, method=method):
             return CheckoutOutcome("refused", contribution)
         # Raises CardBlocked before any charge: the card was declined or charged too often here today.
-        card_testing.card_guard(newsroom=contribution.newsroom, fingerprint=method.fingerprint)
+        card_testing.card_guard(
+            newsroom=contribution.newsroom, fingerprint=method.fingerprint, request_key=contribution.request_key
+        )
     claim = attempt_claim(contribution=contribution)
     if not claim.owner:
         # Another request for this checkout is talking to Stripe right now: the page asks again shortly.

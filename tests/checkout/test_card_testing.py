@@ -281,6 +281,16 @@ def test_one_card_in_too_many_checkouts_is_refused(
     assert states == [200, 200, 429]
 
 
+def test_a_double_click_counts_the_card_once(demo_newsroom: Any, settings: Any) -> None:
+    from readerfund.checkout import card_testing
+
+    settings.CHECKOUT_LIMIT_CARD = (1, 86400)
+    for _ in range(3):  # one checkout's pay, three times
+        card_testing.card_guard(newsroom=demo_newsroom, fingerprint="fp", request_key="one-checkout")
+    with pytest.raises(card_testing.CardBlocked):
+        card_testing.card_guard(newsroom=demo_newsroom, fingerprint="fp", request_key="another-checkout")
+
+
 def _deliver(client: Client, obj: dict[str, Any], event_type: str) -> str:
     """Stripe's signed event, stored by our webhook endpoint and processed as the worker does."""
     from readerfund.payments.handlers import webhook_event_process
@@ -345,7 +355,7 @@ def test_the_breaker_opens_on_a_jump_in_the_decline_rate_not_on_a_busy_day(
     from readerfund.checkout import card_testing
 
     for n in range(attempts - declines):
-        card_testing.card_guard(newsroom=demo_newsroom, fingerprint=f"good{n}")
+        card_testing.card_guard(newsroom=demo_newsroom, fingerprint=f"good{n}", request_key=f"checkout{n}")
     for n in range(declines):
         card_testing.decline_record(newsroom=demo_newsroom, payment_method_id=f"pm_declined{n}")
     assert card_testing.breaker_open(newsroom=demo_newsroom) is open_
