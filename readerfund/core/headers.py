@@ -32,10 +32,10 @@ _STRIPE_JS_ORIGIN = "https://js.stripe.com"
 _STRIPE_CONNECT = ("https://api.stripe.com",)
 _STRIPE_FRAMES = ("https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com")
 
+# Only features browsers know: an unknown one is a console warning on every page.
 _PERMISSIONS = (
     "accelerometer=(), autoplay=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
-    "magnetometer=(), microphone=(), midi=(), usb=(), serial=(), hid=(), bluetooth=(), "
-    "interest-cohort=(), browsing-topics=()"
+    "magnetometer=(), microphone=(), midi=(), usb=(), serial=(), hid=(), browsing-topics=()"
 )
 _NOT_A_PAGE_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
 _ADMIN_PREFIX = "/admin/"
