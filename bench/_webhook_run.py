@@ -66,15 +66,17 @@ def _contributions(newsroom: Any, world: Any) -> None:
     )
 
 
-def _ingest(client: Any, newsroom: Any, deliveries: list[tuple[bytes, str]]) -> tuple[float, Counter[int]]:
+def _ingest(client: Any, newsroom: Any, bodies: list[bytes], secret: str) -> tuple[float, Counter[int]]:
     statuses: Counter[int] = Counter()
     started = time.perf_counter()
-    for body, signature in deliveries:
+    for body in bodies:
+        # Signed as it is sent, as Stripe does: signed up front, the last of a slow run fell outside the
+        # signature's five-minute tolerance and were refused.
         response = client.post(
             f"/webhooks/stripe/{newsroom.slug}",
             data=body,
             content_type="application/json",
-            HTTP_STRIPE_SIGNATURE=signature,
+            HTTP_STRIPE_SIGNATURE=_signed(body, secret),
         )
         statuses[response.status_code] += 1
     return time.perf_counter() - started, statuses
@@ -208,13 +210,13 @@ def run(*, events: int, duplicate_share: float, secret: str) -> int:
     bodies = [json.dumps(event, indent=2, sort_keys=True).encode() for event in world.events]
     chosen = bodies + rng.sample(bodies, events - len(bodies))
     rng.shuffle(chosen)
-    deliveries = [(body, _signed(body, secret)) for body in chosen]
+    deliveries = chosen
 
     client = Client()
     _bare(client, 50)  # warm-up: URL resolver, middleware, connections
     bare_rate = BASELINE_SAMPLE / _bare(client, BASELINE_SAMPLE)
     store_rate = min(len(chosen), BASELINE_SAMPLE) / _store_only(newsroom, chosen[:BASELINE_SAMPLE])
-    ingest_seconds, statuses = _ingest(client, newsroom, deliveries)
+    ingest_seconds, statuses = _ingest(client, newsroom, deliveries, secret)
     stored = WebhookEvent.objects.count()
     ingest_rate = len(deliveries) / ingest_seconds
     print(
