@@ -390,7 +390,8 @@ def _run(chaos: Chaos, tmp_path: Path, smtp_server: Any, database: Database, see
     refusals = {400, 503} if chaos.drop_every is not None and database.postgres else {400}
     assert set(report.forged_answers) <= refusals and report.forged_answers[400], report.forged_answers
     assert not [s for s in report.answers if s >= 500 and s != 503], report.bodies_5xx
-    if chaos.drop_every is None or not database.postgres:
+    if database.postgres and chaos.drop_every is None:
+        # Only a dropped connection, or SQLite's one writer busy past its timeout, may answer 503.
         assert 503 not in report.answers, report.bodies_5xx
     # Stored once each, tampered copies never; all processed.
     assert set(result["events"]) == {event["id"] for event in events}
