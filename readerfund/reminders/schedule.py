@@ -53,12 +53,6 @@ def remind_on_problem(remind_on: date, *, today: date) -> str | None:
     return None
 
 
-def choice_dates(*, today: date, days_ahead: list[int]) -> list[date]:
-    """The dates offered for a campaign's choices (e.g. [14, 30, 90]), sorted, without repeats or invalid ones."""
-    offered = {today + timedelta(days=days) for days in days_ahead if isinstance(days, int) and days > 0}
-    return sorted(day for day in offered if remind_on_problem(day, today=today) is None)
-
-
 def send_at(remind_on: date, *, now: datetime) -> datetime:
     """When the reminder becomes due: SEND_HOUR_UTC on the day, or `now` if that has passed."""
     planned = datetime.combine(remind_on, time(SEND_HOUR_UTC), tzinfo=UTC)

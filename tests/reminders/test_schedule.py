@@ -53,14 +53,6 @@ def test_the_longest_choice_picked_after_midnight_east_of_greenwich_is_accepted(
     assert schedule.remind_on_problem(readers_today + timedelta(days=365), today=utc_today) is None
 
 
-def test_choice_dates_drop_invalid_and_repeated_choices():
-    assert schedule.choice_dates(today=TODAY, days_ahead=[30, 14, 14, 0, -3, 400, 90]) == [
-        date(2026, 12, 14),
-        date(2026, 12, 30),
-        date(2027, 2, 28),
-    ]
-
-
 def test_send_at_is_nine_utc_on_the_day_or_now_if_that_has_passed():
     now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     assert schedule.send_at(date(2026, 12, 14), now=now) == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)

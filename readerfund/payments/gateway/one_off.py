@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import stripe
@@ -109,18 +108,6 @@ def payment_intent_find(*, metadata_key: str, metadata_value: str) -> GatewayInt
             if (raw_dict(item).get("metadata") or {}).get(metadata_key) == metadata_value
         ]
     return max(matches, key=lambda intent: intent.created) if matches else None
-
-
-def payment_intent_cancel(*, intent_id: str, idempotency_key: str) -> GatewayIntent:
-    with provider_errors():
-        return intent_from(stripe_client().v1.payment_intents.cancel(intent_id, options=write_options(idempotency_key)))
-
-
-def payment_intents_list(*, limit: int = 100) -> Iterator[GatewayIntent]:
-    """Every intent, newest first on Stripe (for reconciliation)."""
-    with provider_errors():
-        for item in stripe_client().v1.payment_intents.list(params={"limit": limit}).auto_paging_iter():
-            yield intent_from(item)
 
 
 def payment_intents_page(*, created_since: int = 0, starting_after: str = "") -> tuple[list[GatewayIntent], str]:
