@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import time
@@ -9,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from readerfund.demo import processes
 from readerfund.demo.stripe_webhooks import emulated_newsrooms, webhook_endpoints_register
@@ -27,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--stripe-port", type=int, default=0, help="0 picks a free port")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        missing = [name for name in ("localstripe", "aiosmtpd") if importlib.util.find_spec(name) is None]
+        if missing:
+            # A production install (`pip install .`) has neither: they are the demo's extra.
+            raise CommandError(
+                f"The demo needs {' and '.join(missing)}: pip install -e '.[demo]' (make demo installs it)."
+            )
         settings.VAR_DIR.mkdir(parents=True, exist_ok=True)
         port = options["port"]
         stripe_port = options["stripe_port"] or processes.free_port()
