@@ -204,6 +204,9 @@ LOGGING = {
         "django.server": {"handlers": [], "propagate": False},
     },
 }
+if env("STRIPE_LOG_LEVEL"):
+    # The Stripe SDK logs each request at INFO; the demo sets WARNING so its console stays readable.
+    LOGGING["loggers"]["stripe"] = {"level": env("STRIPE_LOG_LEVEL")}  # type: ignore[index]
 
 # Staff's admin session must not travel over plain http once the site is served over https.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))
