@@ -1,4 +1,7 @@
-"""Shared makers for the tests: contributions made the way a reader makes them.
+"""Shared makers for the tests: newsrooms, and contributions made the way a reader makes them.
+
+`newsroom_make` is a bare newsroom (no campaign, the deployment's Stripe account); the seeded demo
+newsroom with its live campaign is the `demo_newsroom` fixture (tests/conftest.py).
 
 `contribution_paid` goes through the real checkout services against localstripe (fixture `localstripe`),
 with the card confirmed as Stripe.js would confirm it, so every test starts from a contribution the
@@ -12,10 +15,16 @@ from typing import Any
 
 from readerfund.checkout import services
 from readerfund.checkout.validation import checkout_request_parse
+from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
 from readerfund.payments.accounts import account_for
 from readerfund.payments.models import Contribution
 from tests.checkout import stripe_browser
+
+
+def newsroom_make(*, slug: str = "exile-gazette", name: str = "The Exile Gazette", **fields: Any) -> Newsroom:
+    """A newsroom of its own for a test: no campaign, no keys of its own (the deployment's account)."""
+    return Newsroom.objects.create(slug=slug, name=name, **fields)
 
 
 def contribution_paid(

@@ -76,3 +76,24 @@ def test_every_variable_read_is_documented() -> None:
 def test_every_documented_variable_is_read() -> None:
     stale = documented_variables() - code_variables()
     assert not stale, f"documented in README.md but read nowhere in readerfund/: {', '.join(sorted(stale))}"
+
+
+DOCUMENTS = ("README.md", "CONTRIBUTING.md", "docs/ARCHITECTURE.md")
+
+
+def test_the_documents_point_at_nothing_outside_the_repository() -> None:
+    # A clone has only the repository: no "../shared/…", no link to a file it lacks.
+    for name in DOCUMENTS:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert "../" not in text, f"{name} points outside the repository"
+        for target in re.findall(r"\]\(([^)#\s]+)", text):
+            if not target.startswith(("http://", "https://", "mailto:")):
+                assert (ROOT / name).parent.joinpath(target).exists(), f"{name} links to a missing {target}"
+
+
+def test_the_documents_name_files_that_exist() -> None:
+    # `readerfund/…` and `tests/…` paths in backticks are files a reader will open.
+    for name in DOCUMENTS:
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for path in re.findall(r"`((?:readerfund|tests|docs|bench)/[\w./-]+\.(?:py|md|js|toml))`", text):
+            assert (ROOT / path).exists(), f"{name} names {path}, which is not in the repository"

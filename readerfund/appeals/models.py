@@ -1,3 +1,5 @@
+"""Campaigns, their variants (copy, amounts, weights), the published document and the daily aggregate counts."""
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 

@@ -149,7 +149,3 @@ def decline_key(*, code: str = "", decline_code: str = "") -> str:
         if candidate and candidate in _DECLINES:
             return _DECLINES[candidate]
     return "card_declined"
-
-
-def decline_message(*, code: str = "", decline_code: str = "", locale: str = "en") -> str:
-    return message(decline_key(code=code, decline_code=decline_code), locale=locale)

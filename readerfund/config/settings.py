@@ -126,8 +126,6 @@ if env("TEST_DATABASE_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env("TEST_DATABASE_NAME")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -135,7 +133,6 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 LANGUAGES = list(core_locales.LANGUAGES)
-LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = "UTC"
@@ -258,6 +255,9 @@ LOGGING = {
         "django.server": {"handlers": [], "propagate": False},
     },
 }
+if env("STRIPE_LOG_LEVEL"):
+    # The Stripe SDK logs each request at INFO; the demo sets WARNING so its console stays readable.
+    LOGGING["loggers"]["stripe"] = {"level": env("STRIPE_LOG_LEVEL")}  # type: ignore[index]
 
 # Staff's admin session must not travel over plain http once the site is served over https.
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))

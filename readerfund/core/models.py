@@ -1,3 +1,5 @@
+"""The rate limits' windows: keyed hashes and counts that expire, never an address in the clear."""
+
 from django.db import models
 
 

@@ -1,7 +1,14 @@
-"""What the periodic recovery jobs ask of the task queue: is a row's task still going to run?"""
+"""A row's work on the task queue: enqueue it and note the task on the row; find rows whose task was lost.
+
+The outbox (notifications/services.py) and the webhook events (payments/webhooks.py) share this shape:
+
+    rows_enqueue(task=…, model=…, argument="message_id", row_ids=[…])      # enqueue, record task_id
+    rows_requeue_lost(task=…, rows=[(id, task_id), …], now=…, enqueue=…)   # the periodic recovery
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +37,36 @@ def task_pending(task: Any, task_id: str, *, now: datetime, running_grace: timed
         and started is not None
         and started > now - running_grace
     )
+
+
+def rows_enqueue(
+    *, task: Any, model: Any, argument: str, row_ids: Iterable[int], before_each: Callable[[], None] | None = None
+) -> None:
+    """Enqueue `task(<argument>=row id)` for each row and note on it when, and which task: the periodic
+    scan then tells a task still waiting from a lost one. Task arguments are stored in the task table:
+    the row's id only, never what the row holds."""
+    from django.utils import timezone
+
+    for row_id in row_ids:
+        if before_each is not None:
+            before_each()
+        result = task.enqueue(**{argument: row_id})
+        model.objects.filter(id=row_id).update(enqueued_at=timezone.now(), task_id=result.id)
+
+
+def rows_requeue_lost(
+    *,
+    task: Any,
+    rows: Iterable[tuple[int, str]],
+    now: datetime,
+    enqueue: Callable[[list[int]], None],
+    running_grace: timedelta | None = None,
+) -> list[int]:
+    """Of (row id, task id) pairs, enqueue again those whose task is no longer pending; return their ids."""
+    lost = [row_id for row_id, task_id in rows if not task_pending(task, task_id, now=now, running_grace=running_grace)]
+    if lost:
+        enqueue(lost)
+    return lost
 
 
 FINISHED_KEPT = timedelta(days=14)

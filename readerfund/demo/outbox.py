@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import os
-import socket
 import subprocess
 import sys
 from datetime import timedelta
@@ -91,18 +90,9 @@ def _reminders_due_now() -> int:
     return sum(reminder_hand_over(reminder_id=reminder_id, now=later) for reminder_id in list(ids))
 
 
-def _port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def smtp_sink_start(*, log: Path) -> tuple[subprocess.Popen, int]:
-    """The SMTP sink on 127.0.0.1:1025, or a free port if that is taken. Returns it and its port."""
-    port = 1025 if _port_free(1025) else processes.free_port()
+    """The SMTP sink on a free port of 127.0.0.1 (never a fixed one: two demos may run). Returns it and its port."""
+    port = processes.free_port()
     out = open(log, "ab")  # noqa: SIM115 - lives as long as the process
     process = subprocess.Popen(
         [sys.executable, "-m", "readerfund.demo.smtp_sink", "--port", str(port), "--dir", str(outbox_dir())],
@@ -110,7 +100,7 @@ def smtp_sink_start(*, log: Path) -> tuple[subprocess.Popen, int]:
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    processes.wait_for_port(port, process=process)
+    processes.wait_or_stop(port, process)
     return process, port
 
 

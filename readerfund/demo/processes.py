@@ -38,17 +38,30 @@ def _bin(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
-def start_localstripe(port: int, *, log: Path | None = None) -> subprocess.Popen:
-    """localstripe on loopback, from scratch (its saved state is shared machine-wide otherwise)."""
+def start_localstripe(port: int, *, log: Path | None = None, state: Path | None = None) -> subprocess.Popen:
+    """localstripe on loopback: from scratch (its own saved state is shared machine-wide), or, with `state`,
+    keeping its state in that file (readerfund/demo/localstripe_kept.py), as the demo does."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - lives as long as the process
+    command = [_bin("localstripe"), "--port", str(port), "--from-scratch"]
+    if state is not None:
+        command = [sys.executable, "-m", "readerfund.demo.localstripe_kept", "--port", str(port), "--state", str(state)]
     process = subprocess.Popen(
-        [_bin("localstripe"), "--port", str(port), "--from-scratch"],
+        command,
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    wait_for_port(port, process=process)
+    wait_or_stop(port, process)
     return process
+
+
+def wait_or_stop(port: int, process: subprocess.Popen, *, timeout: float = 30.0) -> None:
+    # A process that never listens, or a Ctrl-C while we wait for it, must not outlive us.
+    try:
+        wait_for_port(port, process=process, timeout=timeout)
+    except BaseException:
+        stop(process)
+        raise
 
 
 def start_granian(
@@ -75,7 +88,7 @@ def start_granian(
         env={**os.environ, **(env or {})},
         start_new_session=True,
     )
-    wait_for_port(port, process=process, timeout=60)
+    wait_or_stop(port, process, timeout=60)
     return process
 
 

@@ -1,3 +1,5 @@
+"""The newsroom and its staff memberships. Its Stripe secrets are encrypted at rest (core/privacy.py)."""
+
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models

@@ -1,3 +1,5 @@
+"""The outbox's one row per e-mail: its key, template, locale, encrypted address, and its send state and lease."""
+
 from django.db import models
 
 from readerfund.core.privacy import EncryptedTextField

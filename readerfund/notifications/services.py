@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from readerfund.core.privacy import email_checked, normalize_email
-from readerfund.core.tasks import task_pending
+from readerfund.core.tasks import rows_enqueue, rows_requeue_lost
 from readerfund.newsrooms.models import Newsroom
 from readerfund.notifications.chaos import chaos_point
 from readerfund.notifications.models import OutboxMessage
@@ -74,11 +74,14 @@ def email_queue(
 def outbox_enqueue(*, message_ids: list[int]) -> None:
     from readerfund.notifications.tasks import outbox_send_task
 
-    for message_id in message_ids:
-        chaos_point("before_enqueue")
-        # Task arguments are stored in the task table: ids only, never an address.
-        result = outbox_send_task.enqueue(message_id=message_id)
-        OutboxMessage.objects.filter(id=message_id).update(enqueued_at=timezone.now(), task_id=result.id)
+    # Task arguments are stored in the task table: ids only, never an address.
+    rows_enqueue(
+        task=outbox_send_task,
+        model=OutboxMessage,
+        argument="message_id",
+        row_ids=message_ids,
+        before_each=lambda: chaos_point("before_enqueue"),
+    )
 
 
 def outbox_unsent_to(*, newsroom: Newsroom, to: str) -> list[OutboxMessage]:
@@ -125,11 +128,8 @@ def outbox_retry_due(*, now: datetime | None = None) -> int:
     )
     not_recently_enqueued = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=stale)
     rows = OutboxMessage.objects.filter(claimable, not_recently_enqueued).values_list("id", "task_id")[:500]
-    lost = []
-    for message_id, task_id in rows:
-        # A running task is judged by the claim's lease (in `claimable` above), not here.
-        if not task_pending(outbox_send_task, task_id, now=now):
-            lost.append(message_id)
-    if lost:
-        outbox_enqueue(message_ids=lost)
+    # A running task is judged by the claim's lease (in `claimable` above), not here: no running_grace.
+    lost = rows_requeue_lost(
+        task=outbox_send_task, rows=rows, now=now, enqueue=lambda ids: outbox_enqueue(message_ids=ids)
+    )
     return len(lost)

@@ -24,7 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from readerfund.core.http import ApiError, read_body
-from readerfund.core.tasks import task_pending
+from readerfund.core.tasks import rows_enqueue, rows_requeue_lost
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
 from readerfund.payments.accounts import account_for
@@ -45,10 +45,8 @@ BUSY_RETRY_AFTER_SECONDS = 5
 def webhook_event_enqueue(*, event_row_ids: list[int]) -> None:
     """Enqueue processing and note the task on the row, so the periodic scan can tell a waiting task
     from a lost one."""
-    for row_id in event_row_ids:
-        # Task arguments are stored in the task table: the row id only, never the payload.
-        result = webhook_event_process_task.enqueue(event_row_id=row_id)
-        WebhookEvent.objects.filter(id=row_id).update(enqueued_at=timezone.now(), task_id=result.id)
+    # Task arguments are stored in the task table: the row id only, never the payload.
+    rows_enqueue(task=webhook_event_process_task, model=WebhookEvent, argument="event_row_id", row_ids=event_row_ids)
 
 
 def _retry_backoff(attempts: int) -> timedelta:
@@ -59,12 +57,6 @@ def _requeue_after() -> timedelta:
     """An event not processed this long after it was stored (or last enqueued) lost its task: the process
     died between the commit and the enqueue, or a worker died running it. Longer than any live run."""
     return timedelta(seconds=settings.WEBHOOK_REQUEUE_AFTER_SECONDS)
-
-
-def _task_waiting(task_id: str, *, now: datetime) -> bool:
-    # Running for longer than any live run takes means its worker died holding it.
-    grace = _requeue_after()
-    return task_pending(webhook_event_process_task, task_id, now=now, running_grace=grace)
 
 
 def webhook_events_requeue(*, now: datetime | None = None) -> int:
@@ -80,15 +72,22 @@ def webhook_events_requeue(*, now: datetime | None = None) -> int:
     received = Q(not_recently_enqueued, status=WebhookEvent.Status.RECEIVED, received_at__lt=stale)
     failed = Q(status=WebhookEvent.Status.FAILED, attempts__lt=MAX_ATTEMPTS, processed_at__isnull=False)
     rows = WebhookEvent.objects.filter(received | failed).values_list("id", "attempts", "processed_at", "task_id")
-    lost = []
-    for row_id, attempts, processed_at, task_id in rows[:500]:
-        if processed_at is not None and processed_at + _retry_backoff(attempts) > now:
-            continue  # failed: still backing off
-        if not _task_waiting(task_id, now=now):
-            lost.append(row_id)
+    due = [
+        (row_id, task_id)
+        for row_id, attempts, processed_at, task_id in rows[:500]
+        # A failed event still backing off waits.
+        if processed_at is None or processed_at + _retry_backoff(attempts) <= now
+    ]
+    lost = rows_requeue_lost(
+        task=webhook_event_process_task,
+        rows=due,
+        now=now,
+        enqueue=lambda ids: webhook_event_enqueue(event_row_ids=ids),
+        # Running for longer than any live run takes means its worker died holding it.
+        running_grace=_requeue_after(),
+    )
     if lost:
         logger.info("re-enqueueing %d webhook event(s)", len(lost))
-        webhook_event_enqueue(event_row_ids=lost)
     return len(lost)
 
 

@@ -1,3 +1,5 @@
+"""A reader's reminder (the address encrypted, erased once done) and the daily aggregate counts."""
+
 from django.db import models
 from django.db.models import Q
 

@@ -62,12 +62,6 @@ def remind_on_within(remind_on: date, *, today: date) -> date:
     return min(max(remind_on, earliest_remind_on(today)), latest_remind_on(today))
 
 
-def choice_dates(*, today: date, days_ahead: list[int]) -> list[date]:
-    """The dates offered for a campaign's choices (e.g. [14, 30, 90]), sorted, without repeats or invalid ones."""
-    offered = {today + timedelta(days=days) for days in days_ahead if isinstance(days, int) and days > 0}
-    return sorted(day for day in offered if remind_on_within(day, today=today) == day)
-
-
 def send_at(remind_on: date, *, now: datetime, zone: tzinfo | None = None) -> datetime:
     """When the reminder becomes due: SEND_HOUR on the day in the reader's zone (UTC if unknown), or
     `now` if that has passed (which a day from remind_on_within never has)."""

@@ -18,6 +18,7 @@ from readerfund.appeals import counters
 from readerfund.appeals.models import Campaign, VariantDailyCount
 from readerfund.appeals.services import appeals_publish
 from readerfund.demo.seed import COPY_EN, COPY_RU
+from tests.browser.embed import decision_wait
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +29,7 @@ def _open(page: Any, url: str) -> None:
     """Load a page and wait until the embed has fetched its appeals and decided."""
     with page.expect_response(lambda response: "appeals.json" in response.url):
         page.goto(url)
-    page.wait_for_timeout(150)
+    decision_wait(page)
 
 
 def _shown(page: Any) -> bool:
@@ -167,7 +168,7 @@ def test_failing_server_leaves_the_article_alone(
     deadline = time.monotonic() + 6
     while not any(m.startswith("warning") for m in browser_session.console) and time.monotonic() < deadline:
         page.wait_for_timeout(100)
-    page.wait_for_timeout(200)
+    assert decision_wait(page) == "failed"
     assert page.locator("article h1").is_visible()
     assert not _shown(page)
     assert page.evaluate("document.querySelectorAll('main > div').length") == 0

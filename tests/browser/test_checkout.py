@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from readerfund.notifications.worker import worker_run_once
 from readerfund.payments.models import Contribution, Payment
+from tests.browser.embed import decision_wait
 from tests.checkout import stripe_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -106,7 +107,7 @@ def test_monthly_two_dollars_from_the_appeal_to_receipt_and_no_more_appeal(
     page.wait_for_url(re.compile(r"/demo/"))
     page.goto(f"{live_server.url}/demo/2/")
     page.locator("article h1").wait_for()
-    page.wait_for_timeout(600)
+    assert decision_wait(page) == "none"
     assert page.get_by_role("heading", name=HEADING).count() == 0
 
 

@@ -10,7 +10,7 @@ import pytest
 import stripe
 
 from readerfund.checkout.copy import script_messages
-from readerfund.checkout.messages import MESSAGES, decline_key, decline_message, message
+from readerfund.checkout.messages import MESSAGES, decline_key, message
 from readerfund.payments import gateway
 from readerfund.payments.provider import GatewayUnavailable, PaymentDeclined, error_from_payload
 
@@ -97,8 +97,8 @@ API_ERROR = {"error": {"message": "An unknown error occurred", "type": "api_erro
 def test_documented_card_errors_become_reader_messages(payload: dict[str, Any], key: str, english: str) -> None:
     error = error_from_payload(payload["error"], http_status=402)
     assert decline_key(code=error.code, decline_code=error.decline_code) == key
-    assert english in decline_message(code=error.code, decline_code=error.decline_code, locale="en")
-    russian = decline_message(code=error.code, decline_code=error.decline_code, locale="ru")
+    assert english in message(key, locale="en")
+    russian = message(key, locale="ru")
     assert russian == MESSAGES["ru"][key] and "Деньги не списаны" in russian
 
 

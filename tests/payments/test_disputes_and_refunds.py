@@ -18,6 +18,7 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway, ledger
 from readerfund.payments.models import Dispute, Payment, Refund, WebhookEvent
 from readerfund.payments.provider import GatewayCharge, GatewayRefund
+from tests.factories import newsroom_make
 from tests.payments import stripe_scenarios
 from tests.payments.events import event_build, event_post
 
@@ -27,7 +28,7 @@ IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBa
 @pytest.fixture
 def newsroom(db: Any, settings: Any) -> Newsroom:
     settings.TASKS = IMMEDIATE
-    return Newsroom.objects.create(slug="exile-gazette", name="The Exile Gazette")
+    return newsroom_make()
 
 
 def deliver(client: Client, capture: Any, event: dict[str, Any]) -> None:

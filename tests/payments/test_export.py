@@ -17,11 +17,12 @@ from readerfund.appeals.models import Campaign, Variant
 from readerfund.newsrooms.models import Membership, Newsroom
 from readerfund.payments.ledger.refunds import payment_totals_write
 from readerfund.payments.models import Contribution, Dispute, Frequency, Payment, Refund, Supporter
+from tests.factories import newsroom_make
 
 
 @pytest.fixture
 def newsroom(db: Any) -> Newsroom:
-    newsroom = Newsroom.objects.create(slug="free-voice", name="Free Voice")
+    newsroom = newsroom_make(slug="free-voice", name="Free Voice")
     campaign = Campaign.objects.create(newsroom=newsroom, name='=HYPERLINK("http://evil")')
     variant = Variant.objects.create(campaign=campaign, key="b")
     rows = [

@@ -209,3 +209,27 @@ def test_the_first_invoice_is_charged_off_session_on_stripe_not_on_the_emulator(
         server.shutdown()
     assert made.id == "sub_1"
     assert ("true" in parse_qs(bodies[0]).get("off_session", [])) is sent
+
+
+@pytest.mark.parametrize("emulator", [False, True])
+def test_a_one_off_carries_the_statement_suffix_on_stripe_not_on_the_emulator(emulator: bool) -> None:
+    """Stripe takes statement_descriptor_suffix on a card PaymentIntent; localstripe rejects the field. The
+    branch is the account's explicit `emulator` flag (STRIPE_EMULATOR); this runs both against the stand-in."""
+    from urllib.parse import parse_qs
+
+    answer = {"id": "pi_1", "object": "payment_intent", "status": "succeeded", "amount": 500, "currency": "usd"}
+    server, bodies = recording_stripe(answer)
+    try:
+        with gateway.account_use(stand_in_account(server, emulator=emulator)):
+            gateway.payment_intent_create(
+                amount=500,
+                currency="USD",
+                payment_method_id="pm_1",
+                metadata={},
+                idempotency_key="k:intent",
+                statement_descriptor="EXILE GAZETTE",
+            )
+    finally:
+        server.shutdown()
+    sent = parse_qs(bodies[0]).get("statement_descriptor_suffix")
+    assert sent == (None if emulator else ["EXILE GAZETTE"])

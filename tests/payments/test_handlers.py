@@ -10,12 +10,13 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import handlers
 from readerfund.payments.handlers import HANDLERS, webhook_event_process
 from readerfund.payments.models import Contribution, Payment, WebhookEvent
+from tests.factories import newsroom_make
 from tests.payments import stripe_scenarios
 
 
 @pytest.fixture
 def newsroom(db: Any) -> Newsroom:
-    return Newsroom.objects.create(slug="north-desk", name="North Desk")
+    return newsroom_make(slug="north-desk", name="North Desk")
 
 
 def stored(event: dict[str, Any]) -> WebhookEvent:

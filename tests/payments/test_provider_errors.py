@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 import stripe
 
-from readerfund.checkout.messages import MESSAGES, decline_key, decline_message
+from readerfund.checkout.messages import MESSAGES, decline_key, message
 from readerfund.payments import gateway
 from readerfund.payments.accounts import default_account
 from readerfund.payments.provider import (
@@ -321,9 +321,7 @@ def test_every_documented_decline_gives_the_reader_a_sensible_message(name: str)
     key = decline_key(code=error.code, decline_code=error.decline_code)
     assert key == DECLINE_KEYS[name]
     for locale in ("en", "ru"):
-        assert (
-            decline_message(code=error.code, decline_code=error.decline_code, locale=locale) == (MESSAGES[locale][key])
-        )
+        assert message(key, locale=locale) == MESSAGES[locale][key]
 
 
 @pytest.mark.parametrize("decline_code", ["lost_card", "stolen_card", "fraudulent", "merchant_blacklist"])

@@ -22,6 +22,7 @@ from readerfund.payments import gateway
 from readerfund.payments.models import Contribution, Payment, ReconcileCursor, Refund
 from readerfund.payments.provider import error_from_payload
 from readerfund.payments.reconcile import BACKOFF_CAP_SECONDS, CURSOR_LAG, backoff_delay, ledger_reconcile
+from tests.factories import newsroom_make
 from tests.payments import stripe_scenarios
 from tests.payments.events import event_post
 from tests.payments.stripe_scenarios import ledger_forget, ledger_state
@@ -31,7 +32,7 @@ IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBa
 
 @pytest.fixture
 def newsroom(db: Any) -> Newsroom:
-    return Newsroom.objects.create(slug="river-post", name="River Post")
+    return newsroom_make(slug="river-post", name="River Post")
 
 
 def reconcile(slug: str, *options: str) -> str:

@@ -26,6 +26,7 @@ from readerfund.payments.webhooks import (
     MAX_ATTEMPTS,
     webhook_events_requeue,
 )
+from tests.factories import newsroom_make
 from tests.payments import stripe_scenarios
 from tests.payments.events import event_body, event_build, event_post, signature_header
 from tests.payments.stripe_scenarios import ledger_forget, ledger_state
@@ -36,7 +37,7 @@ IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBa
 
 @pytest.fixture
 def newsroom(db: Any) -> Newsroom:
-    return Newsroom.objects.create(slug="exile-gazette", name="The Exile Gazette")
+    return newsroom_make()
 
 
 @pytest.fixture

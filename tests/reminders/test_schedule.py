@@ -65,14 +65,6 @@ def test_a_year_after_29_february_is_28_february():
     assert schedule.latest_remind_on(date(2028, 2, 29)) == date(2029, 2, 28)
 
 
-def test_choice_dates_drop_invalid_and_repeated_choices():
-    assert schedule.choice_dates(today=TODAY, days_ahead=[30, 14, 14, 0, -3, 400, 90]) == [
-        date(2026, 12, 14),
-        date(2026, 12, 30),
-        date(2027, 2, 28),
-    ]
-
-
 def test_send_at_is_nine_in_the_readers_zone_or_utc():
     now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
     assert schedule.send_at(date(2026, 12, 14), now=now) == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)

@@ -20,6 +20,7 @@ from readerfund.reminders.services import reminder_schedule
 from readerfund.supporters.models import SignInRequest
 from readerfund.supporters.retention import months_before, supporters_lapsed_purge, supporters_lapsed_purge_due
 from readerfund.supporters.signin import signin_request
+from tests.factories import newsroom_make
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # the command reads the clock
 LONG_AGO = NOW - timedelta(days=800)
@@ -82,7 +83,7 @@ def _supporter(
 
 @pytest.fixture
 def newsroom(db: None) -> Newsroom:
-    newsroom = Newsroom.objects.create(slug="free-voice", name="Free Voice")
+    newsroom = newsroom_make(slug="free-voice", name="Free Voice")
     _supporter(newsroom, "lapsed", created=LONG_AGO, status=Contribution.Status.CANCELED)
     _supporter(newsroom, "oneoff", created=LONG_AGO, status=Contribution.Status.SUCCEEDED, paid=LONG_AGO)
     _supporter(newsroom, "never", created=LONG_AGO)

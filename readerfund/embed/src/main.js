@@ -5,8 +5,7 @@ function eventSend(ctx, event) {
   navigator.sendBeacon(`${ctx.origin}/api/v1/events`, JSON.stringify({ newsroom: ctx.slug, campaign: ctx.campaign.id, variant: ctx.variant.id, event }));
 }
 
-function boot() {
-  const script = document.currentScript;
+function boot(script) {
   const { newsroom: slug, section = '' } = script.dataset;
   const lang = /^ru/i.test(document.documentElement.lang) ? 'ru' : 'en';
   const origin = new URL(script.src).origin;
@@ -20,7 +19,7 @@ function boot() {
     })
     .then((doc) => {
       const ctx = ReaderfundDecide.decide(doc, { ...state, supporter }, { section, locale: lang }, Date.now());
-      if (!ctx) return;
+      if (!ctx) return false;
       // The placeholder goes in only now that there is an appeal to show: no layout jump otherwise.
       const host = document.createElement('div');
       script.after(host);
@@ -28,8 +27,21 @@ function boot() {
       appealRender(ctx);
       viewRecord(ctx.campaign.id, Date.now());
       eventSend(ctx, 'view');
+      return true;
     });
 }
 
+// The decision's outcome on our own tag (data-readerfund-decided: shown, none or failed), so a page, or a
+// test that checks nothing is shown, can tell "decided: nothing" from "not decided yet". Stays in the page.
+function decided(script, outcome) {
+  if (script) script.dataset.readerfundDecided = outcome;
+}
+
 // boot runs now, while document.currentScript is ours; any failure ends in the one warning.
-new Promise((done) => done(boot())).catch((e) => console.warn(`readerfund: no appeal shown (${e.message})`));
+const readerfundScript = document.currentScript;
+new Promise((done) => done(boot(readerfundScript)))
+  .then((shown) => decided(readerfundScript, shown ? 'shown' : 'none'))
+  .catch((e) => {
+    decided(readerfundScript, 'failed');
+    console.warn(`readerfund: no appeal shown (${e.message})`);
+  });

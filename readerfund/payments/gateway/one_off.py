@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import stripe
@@ -112,15 +111,9 @@ def payment_intent_find(*, metadata_key: str, metadata_value: str) -> GatewayInt
 
 
 def payment_intent_cancel(*, intent_id: str, idempotency_key: str) -> GatewayIntent:
+    """Cancel an intent, so its client secret can confirm no more (card testing: checkout/card_testing.py)."""
     with provider_errors():
         return intent_from(stripe_client().v1.payment_intents.cancel(intent_id, options=write_options(idempotency_key)))
-
-
-def payment_intents_list(*, limit: int = 100) -> Iterator[GatewayIntent]:
-    """Every intent, newest first on Stripe (for reconciliation)."""
-    with provider_errors():
-        for item in stripe_client().v1.payment_intents.list(params={"limit": limit}).auto_paging_iter():
-            yield intent_from(item)
 
 
 def payment_intents_page(*, created_since: int = 0, starting_after: str = "") -> tuple[list[GatewayIntent], str]:

@@ -58,11 +58,6 @@ def plan_create(
         )
 
 
-def plan_get(*, plan_id: str) -> GatewayPlan:
-    with provider_errors():
-        return plan_from(raw_dict(stripe_client().v1.plans.retrieve(plan_id)))
-
-
 _SUBSCRIPTION_EXPAND = ["latest_invoice.payment_intent"]
 
 
