@@ -16,6 +16,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from readerfund.newsrooms.daily import newsrooms_due
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments import gateway
 from readerfund.payments.accounts import account_for
@@ -85,10 +86,7 @@ def cards_expiring_notify(*, newsroom: Newsroom, now: datetime | None = None) ->
 
 def cards_expiring_notify_due(*, now: datetime) -> int:
     """Periodic (readerfund worker): each newsroom's look at its cards, once a day, whichever worker claims it."""
-    queued = 0
-    for newsroom in Newsroom.objects.order_by("id"):
-        due = Newsroom.objects.filter(id=newsroom.id).exclude(cards_checked_at__gt=now - CHECK_EVERY)
-        if not due.update(cards_checked_at=now):
-            continue
-        queued += cards_expiring_notify(newsroom=newsroom, now=now)
-    return queued
+    return sum(
+        cards_expiring_notify(newsroom=newsroom, now=now)
+        for newsroom in newsrooms_due(stamp="cards_checked_at", every=CHECK_EVERY, now=now)
+    )

@@ -18,6 +18,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from readerfund.newsrooms.daily import newsrooms_due
 from readerfund.newsrooms.models import Newsroom
 from readerfund.payments.models import Contribution, Payment, Supporter
 from readerfund.supporters.data import supporter_lapsed_erase
@@ -89,10 +90,7 @@ def supporters_lapsed_purge(*, newsroom: Newsroom, now: datetime | None = None, 
 
 def supporters_lapsed_purge_due(*, now: datetime) -> int:
     """Periodic (readerfund worker): each newsroom's purge, once a day, whichever worker claims the day."""
-    erased = 0
-    for newsroom in Newsroom.objects.order_by("id"):
-        due = Newsroom.objects.filter(id=newsroom.id).exclude(retention_purged_at__gt=now - PURGE_EVERY)
-        if not due.update(retention_purged_at=now):
-            continue
-        erased += len(supporters_lapsed_purge(newsroom=newsroom, now=now).references)
-    return erased
+    return sum(
+        len(supporters_lapsed_purge(newsroom=newsroom, now=now).references)
+        for newsroom in newsrooms_due(stamp="retention_purged_at", every=PURGE_EVERY, now=now)
+    )

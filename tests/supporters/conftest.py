@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 
 from readerfund.checkout.services import supporter_for
@@ -17,6 +18,7 @@ from readerfund.newsrooms.models import Newsroom
 from readerfund.notifications.models import OutboxMessage
 from readerfund.payments.models import Contribution, Supporter
 from readerfund.supporters.models import SignInRequest
+from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
 from readerfund.supporters.signin import signin_deliver
 
 ADDRESS = "Reader@Example.org"
@@ -37,6 +39,15 @@ def supporter_make(
         **fields,
     )
     return supporter
+
+
+def signed_in_client(supporter: Supporter) -> Client:
+    """A browser with the supporter's session cookie, as signing in leaves it."""
+    response = HttpResponse()
+    supporter_session_start(response=response, supporter=supporter)
+    client = Client()
+    client.cookies[COOKIE_NAME] = response.cookies[COOKIE_NAME].value
+    return client
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.http import HttpResponse
 from django.test import Client
 from django.utils import timezone
 
@@ -21,9 +20,10 @@ from readerfund.payments.accounts import account_for
 from readerfund.payments.models import CancellationReason, Contribution, ContributionChange, Payment, Supporter
 from readerfund.payments.provider import GatewayError
 from readerfund.supporters.models import SupporterSession
-from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
+from readerfund.supporters.session import COOKIE_NAME
 from tests.checkout import stripe_browser as browser
 from tests.factories import contribution_paid, subscription_state
+from tests.supporters.conftest import signed_in_client
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -36,14 +36,6 @@ def _checkout(
 ) -> Contribution:
     """A contribution made through the real checkout services, its card confirmed as Stripe.js would."""
     return contribution_paid(newsroom, frequency=frequency, amount=amount, currency=currency, email=email, name="Ада")
-
-
-def _signed_in(supporter: Supporter) -> Client:
-    response = HttpResponse()
-    supporter_session_start(response=response, supporter=supporter)
-    client = Client()
-    client.cookies[COOKIE_NAME] = response.cookies[COOKIE_NAME].value
-    return client
 
 
 def _row(contribution: Contribution) -> Contribution:
@@ -65,7 +57,7 @@ def monthly(localstripe: str, demo_newsroom: Any) -> Contribution:
 
 @pytest.fixture
 def client_in(monthly: Contribution) -> Client:
-    return _signed_in(monthly.supporter)
+    return signed_in_client(monthly.supporter)
 
 
 # --- the page --------------------------------------------------------------------------------------
@@ -93,7 +85,7 @@ def test_the_page_lists_contributions_and_payments_newest_first_with_the_actions
 
 def test_a_supporter_with_nothing_sees_the_empty_state(localstripe: str, demo_newsroom: Any) -> None:
     supporter = services.supporter_for(newsroom=demo_newsroom, email="new@example.org", name="", locale="en")
-    body = _body(_signed_in(supporter).get("/account/demo/home/"))
+    body = _body(signed_in_client(supporter).get("/account/demo/home/"))
     assert "There are no contributions to show." in body and "There are no payments to show." in body
 
 

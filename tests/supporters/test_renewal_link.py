@@ -13,18 +13,17 @@ from typing import Any
 
 import pytest
 from django.core import signing
-from django.http import HttpResponse
 from django.test import Client
 
 from readerfund.notifications.models import OutboxMessage
 from readerfund.payments import gateway, ledger
-from readerfund.payments.models import Contribution, Payment, RenewalFailure, Supporter
+from readerfund.payments.models import Contribution, Payment, RenewalFailure
 from readerfund.payments.notices import RENEWAL_CARD_MAX_AGE, renewal_card_token
 from readerfund.supporters.renewal_link import NEXT_COOKIE
-from readerfund.supporters.session import COOKIE_NAME, supporter_session_start
+from readerfund.supporters.session import COOKIE_NAME
 from tests.checkout import stripe_browser as browser
 from tests.factories import contribution_paid
-from tests.supporters.conftest import signin_deliveries_run, signin_secrets
+from tests.supporters.conftest import signed_in_client, signin_deliveries_run, signin_secrets
 
 pytestmark = pytest.mark.django_db
 Status = Contribution.Status
@@ -61,14 +60,6 @@ def _past_due(newsroom: Any, email: str = "reader@example.org", locale: str = "e
 
 def _failure(contribution: Contribution) -> RenewalFailure:
     return RenewalFailure.objects.get(contribution=contribution)
-
-
-def _signed_in(supporter: Supporter) -> Client:
-    response = HttpResponse()
-    supporter_session_start(response=response, supporter=supporter)
-    client = Client()
-    client.cookies[COOKIE_NAME] = response.cookies[COOKIE_NAME].value
-    return client
 
 
 def _card_path(contribution: Contribution) -> str:
@@ -117,7 +108,7 @@ def test_the_link_signs_its_supporter_in_to_the_card_page_and_the_new_card_pays_
 
 def test_a_signed_in_supporter_goes_straight_to_the_card_page(localstripe: str, demo_newsroom: Any) -> None:
     contribution, path = _past_due(demo_newsroom, locale="ru")
-    opened = _signed_in(contribution.supporter).get(path)
+    opened = signed_in_client(contribution.supporter).get(path)
     assert opened.status_code == 303 and opened["Location"] == _card_path(contribution) + "?locale=ru"
 
 
@@ -126,7 +117,7 @@ def test_someone_elses_link_leads_a_signed_in_stranger_to_their_own_page_only(
 ) -> None:
     victim, path = _past_due(demo_newsroom, email="victim@example.org")
     stranger = contribution_paid(demo_newsroom, amount=500, email="stranger@example.org")
-    client = _signed_in(stranger.supporter)
+    client = signed_in_client(stranger.supporter)
     opened = client.get(path)
     assert opened.status_code == 303 and opened["Location"].startswith("/account/demo/?")
     assert client.get(_card_path(victim)).status_code == 404
