@@ -107,6 +107,7 @@ def main() -> int:
         "STRIPE_API_BASE": stripe_base,
         "TRUSTED_PROXY_HOPS": "1",
         "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
+        **processes.LOAD_RUN_LIMITS,
     }
     try:
         with demo_server(workers=2, extra_env=extra) as server:

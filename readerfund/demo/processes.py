@@ -38,6 +38,18 @@ def _bin(name: str) -> str:
     return str(beside) if beside.exists() else (shutil.which(name) or name)
 
 
+# For a load run (tests/deploy, bench/checkout.py) that pays with one test card from one address on
+# purpose: the card-testing limits (checkout/card_testing.py) would rightly stop it after a few checkouts.
+LOAD_RUN_LIMITS = {
+    "CHECKOUT_LIMIT_IP": "100000/600",
+    "CHECKOUT_LIMIT_EMAIL": "100000/3600",
+    "CHECKOUT_LIMIT_PAY_IP": "100000/600",
+    "CHECKOUT_LIMIT_CARD": "100000/86400",
+    "CHECKOUT_PROOF_AFTER_IP": "100000/600",
+    "CHECKOUT_PROOF_AFTER_NEWSROOM": "100000/600",
+}
+
+
 def start_localstripe(port: int, *, log: Path | None = None, state: Path | None = None) -> subprocess.Popen:
     """localstripe on loopback: from scratch (its own saved state is shared machine-wide), or, with `state`,
     keeping its state in that file (readerfund/demo/localstripe_kept.py), as the demo does."""

@@ -99,6 +99,7 @@ def deployment(tmp_path: Path, database_url: str, smtp_server: Any) -> Iterator[
         "WORKER_SCAN_SECONDS": "1",
         "LOG_LEVEL": "WARNING",
         "GRANIAN_LOG_LEVEL": "warning",
+        **processes.LOAD_RUN_LIMITS,
     }
     _readerfund("migrate", "--no-input", env=env)
     _readerfund("seed_demo", env=env)
