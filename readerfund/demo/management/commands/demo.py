@@ -38,6 +38,10 @@ TEST_CARDS = (
 
 
 def _interrupt(signum: int, frame: object) -> None:
+    # The first signal stops the demo; any after it (a group's SIGTERM reaches `make` too, and a second
+    # Ctrl-C is common) is ignored at once, so it cannot land inside the clean-up and cut it short.
+    for other in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(other, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
