@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from readerfund.core.money import Money
 from readerfund.payments.models import Contribution, Frequency, Payment, Supporter
@@ -21,26 +21,22 @@ CHANGEABLE = (Status.ACTIVE, Status.PAUSED, Status.PAST_DUE)
 
 def supporter_contribution(*, supporter: Supporter, contribution_id: int) -> Contribution:
     """The supporter's own contribution, or Http404."""
-    contribution = (
-        Contribution.objects.select_related("newsroom", "supporter")
-        .filter(id=contribution_id, supporter=supporter, newsroom=supporter.newsroom)
-        .first()
+    return get_object_or_404(
+        Contribution.objects.select_related("newsroom", "supporter"),
+        id=contribution_id,
+        supporter=supporter,
+        newsroom=supporter.newsroom,
     )
-    if contribution is None:
-        raise Http404("No such contribution.")
-    return contribution
 
 
 def supporter_payment(*, supporter: Supporter, payment_id: int) -> Payment:
     """A payment of one of the supporter's own contributions, or Http404."""
-    payment = (
-        Payment.objects.select_related("contribution", "newsroom")
-        .filter(id=payment_id, contribution__supporter=supporter, newsroom=supporter.newsroom)
-        .first()
+    return get_object_or_404(
+        Payment.objects.select_related("contribution", "newsroom"),
+        id=payment_id,
+        contribution__supporter=supporter,
+        newsroom=supporter.newsroom,
     )
-    if payment is None:
-        raise Http404("No such payment.")
-    return payment
 
 
 def supporter_contributions(*, supporter: Supporter) -> list[Contribution]:

@@ -173,7 +173,7 @@ def signin_deliver_due(*, now: datetime | None = None) -> int:
     """Periodic: deliver requests whose task was lost; those past their 15 minutes just forget the secrets."""
     now = now or timezone.now()
     waiting = SignInRequest.objects.exclude(undelivered="")
-    SignInRequest.objects.filter(id__in=waiting.filter(expires_at__lte=now).values("id")).update(undelivered="")
+    waiting.filter(expires_at__lte=now).update(undelivered="")
     due = list(waiting.filter(created_at__lte=now - _DELIVERY_GRACE).values_list("id", flat=True)[:200])
     for signin_id in due:
         signin_deliver(signin_id=signin_id)
